@@ -1,0 +1,10 @@
+//! Switchboard's core: the configuration model and its validation, identity and access policy,
+//! request templates, the agent loop and the model interface.
+//!
+//! This crate does no I/O of its own. The model, HTTP, clock and store are passed in behind
+//! traits, so the same engine runs against in-memory fakes in tests and real services in
+//! production. It never opens a socket, spawns a process or reads a file other than config.
+
+pub mod config;
+pub mod secret;
+pub mod template;
