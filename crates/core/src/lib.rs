@@ -8,3 +8,8 @@
 pub mod config;
 pub mod secret;
 pub mod template;
+pub mod identity;
+pub mod model;
+pub mod tool_call;
+pub mod user_data;
+pub mod agent;

@@ -1,0 +1,236 @@
+//! The HTTP tool executor: builds the request from the tool's compiled templates, enforces
+//! timeouts and bounded retries (reads only), reads a capped body and hands the parsed JSON to
+//! the core's response selection. Every failure becomes data for the agent.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+use switchboard_core::agent::{CallRecord, ToolOutcome, ToolRunner};
+use switchboard_core::config::{Config, Effect};
+use switchboard_core::tool_call::{
+    CallFailure, FailureKind, PreparedCall, identified_customer, select_response,
+};
+
+use crate::body::{BodyError, describe_transport_error, guarded_client, read_capped};
+use crate::guard::{NameLookup, SystemLookup, check_url};
+
+/// Characters of a response body kept in the transcript record.
+const PREVIEW_CHARS: usize = 500;
+/// Characters of an error body passed to the agent.
+const ERROR_BODY_CHARS: usize = 300;
+
+/// Runs tool calls over HTTP.
+pub struct HttpToolRunner {
+    config: Arc<Config>,
+    client: reqwest::Client,
+    backoff: Duration,
+}
+
+impl HttpToolRunner {
+    /// An executor for this config using the system resolver.
+    pub fn new(config: Arc<Config>) -> Self {
+        Self::with_lookup(config, Arc::new(SystemLookup))
+    }
+
+    /// An executor with a custom name lookup (tests point names at chosen addresses).
+    pub fn with_lookup(config: Arc<Config>, lookup: Arc<dyn NameLookup>) -> Self {
+        let client = guarded_client(config.outbound, lookup);
+        Self { config, client, backoff: Duration::from_millis(200) }
+    }
+
+    /// Sets the first retry delay (doubles per retry).
+    pub fn with_backoff(mut self, backoff: Duration) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    fn preview(&self, body: &[u8]) -> String {
+        let text = String::from_utf8_lossy(body);
+        self.config.redactor.redact(&text.chars().take(PREVIEW_CHARS).collect::<String>())
+    }
+}
+
+fn failure(kind: FailureKind, status: Option<u16>, message: impl Into<String>) -> CallFailure {
+    CallFailure { kind, status, message: message.into() }
+}
+
+struct Built {
+    url: url::Url,
+    headers: HeaderMap,
+    body: Option<Value>,
+}
+
+impl HttpToolRunner {
+    fn build(&self, call: &PreparedCall, record: &mut CallRecord) -> Result<Built, CallFailure> {
+        let tool = &call.tool;
+        let (url, shown) = tool
+            .url
+            .render(&call.inputs)
+            .map_err(|e| failure(FailureKind::BadRequest, None, e.to_string()))?;
+        record.url = shown;
+        let mut headers = HeaderMap::new();
+        for (name, template) in &tool.headers {
+            let Some(rendered) = template.render(&call.inputs, str::to_string) else { continue };
+            let value = HeaderValue::from_str(&rendered.wire).map_err(|_| {
+                failure(FailureKind::BadRequest, None, format!("a value for header `{name}` holds characters headers cannot carry"))
+            })?;
+            let header_name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| failure(FailureKind::BadRequest, None, format!("`{name}` is not a header name")))?;
+            headers.insert(header_name, value);
+            record.headers.insert(name.clone(), rendered.shown);
+        }
+        if let Some(key) = &call.idempotency_key {
+            let value = HeaderValue::from_str(key)
+                .map_err(|_| failure(FailureKind::BadRequest, None, "invalid idempotency key"))?;
+            headers.insert("idempotency-key", value);
+            record.headers.insert("Idempotency-Key".into(), key.clone());
+        }
+        let body = tool.body.as_ref().and_then(|b| b.render(&call.inputs)).map(|(wire, shown)| {
+            record.body = Some(shown);
+            wire
+        });
+        Ok(Built { url, headers, body })
+    }
+
+    async fn attempt(&self, call: &PreparedCall, built: &Built, record: &mut CallRecord) -> (bool, Result<Value, CallFailure>) {
+        let tool = &call.tool;
+        let method = reqwest::Method::from_bytes(tool.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let mut request = self
+            .client
+            .request(method, built.url.clone())
+            .headers(built.headers.clone())
+            .timeout(tool.timeout)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = &built.body {
+            request = request.json(body);
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let (retryable, message) = describe_transport_error(&e, tool.timeout.as_millis());
+                let kind = if crate::guard::refusal_in(&e).is_some() || e.is_redirect() {
+                    FailureKind::Refused
+                } else if e.is_timeout() {
+                    FailureKind::Timeout
+                } else {
+                    FailureKind::Unreachable
+                };
+                return (retryable, Err(failure(kind, None, message)));
+            }
+        };
+        let status = response.status();
+        record.status = Some(status.as_u16());
+        let body = match read_capped(response, self.config.outbound.max_response_bytes).await {
+            Ok(b) => b,
+            Err(BodyError::TooLarge(max)) => {
+                return (false, Err(failure(FailureKind::TooLarge, Some(status.as_u16()), format!("the response was larger than {max} bytes"))));
+            }
+            Err(BodyError::Transport(e)) => {
+                let (retryable, message) = describe_transport_error(&e, tool.timeout.as_millis());
+                let kind = if e.is_timeout() { FailureKind::Timeout } else { FailureKind::Unreachable };
+                return (retryable, Err(failure(kind, Some(status.as_u16()), message)));
+            }
+        };
+        record.response_preview = Some(self.preview(&body));
+        if status.is_success() {
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return (false, Ok(Value::Null));
+            }
+            return match serde_json::from_slice::<Value>(&body) {
+                Ok(v) => (false, Ok(v)),
+                Err(_) => (false, Err(failure(FailureKind::NotJson, Some(status.as_u16()), "the API answered with something that is not JSON"))),
+            };
+        }
+        let detail = self.error_detail(&body);
+        let code = status.as_u16();
+        let reason = status.canonical_reason().unwrap_or("");
+        if status.is_server_error() || code == 429 {
+            let message = format!("the API failed with {code} {reason}{detail}");
+            let kind = if code == 429 { FailureKind::ClientError } else { FailureKind::ServerError };
+            return (true, Err(failure(kind, Some(code), message)));
+        }
+        (false, Err(failure(FailureKind::ClientError, Some(code), format!("the API answered {code} {reason}{detail}"))))
+    }
+
+    /// A short, redacted hint from an error body (`message`/`error` field, or the text).
+    fn error_detail(&self, body: &[u8]) -> String {
+        let text = match serde_json::from_slice::<Value>(body) {
+            Ok(v) => v
+                .get("message")
+                .or_else(|| v.get("error"))
+                .or_else(|| v.get("detail"))
+                .map(|m| match m {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.is_empty() {
+            return String::new();
+        }
+        format!(": {}", self.config.redactor.redact(&text.chars().take(ERROR_BODY_CHARS).collect::<String>()))
+    }
+}
+
+#[async_trait::async_trait]
+impl ToolRunner for HttpToolRunner {
+    async fn run(&self, call: &PreparedCall) -> ToolOutcome {
+        let tool = &call.tool;
+        let started = Instant::now();
+        let mut record = CallRecord { method: tool.method.clone(), ..CallRecord::default() };
+        let result = match self.build(call, &mut record) {
+            Err(f) => Err(f),
+            Ok(built) => match check_url(&built.url, &self.config.outbound) {
+                Err(refused) => Err(failure(FailureKind::Refused, None, refused.to_string())),
+                Ok(()) => {
+                    let retries = if tool.effect == Effect::Write { 0 } else { tool.retries };
+                    let mut attempt = 0;
+                    loop {
+                        attempt += 1;
+                        let (retryable, result) = self.attempt(call, &built, &mut record).await;
+                        if result.is_ok() || !retryable || attempt > retries {
+                            break result;
+                        }
+                        tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
+                    }
+                    .inspect(|_| record.attempts = attempt)
+                    .inspect_err(|_| record.attempts = attempt)
+                }
+            },
+        };
+        record.latency_ms = started.elapsed().as_millis() as u64;
+        let identified = result.as_ref().ok().and_then(|body| identified_customer(tool, body));
+        let result = result.map(|body| select_response(tool, &body));
+        let failure = result.as_ref().err().map(|f| self.config.redactor.redact(&f.message));
+        tracing::info!(
+            tool = %tool.name,
+            method = %record.method,
+            url = %record.url,
+            status = record.status,
+            latency_ms = record.latency_ms,
+            attempts = record.attempts,
+            error = failure.as_deref(),
+            "tool call"
+        );
+        ToolOutcome { result, identified, record }
+    }
+}
+
+/// Inputs from `key=value` pairs (the CLI's `tool call`): a value that parses as JSON keeps its
+/// type (`qty=3`), anything else is a string.
+pub fn inputs_from_pairs<'a>(pairs: impl IntoIterator<Item = &'a str>) -> Result<BTreeMap<String, Value>, String> {
+    let mut inputs = BTreeMap::new();
+    for pair in pairs {
+        let (key, value) = pair.split_once('=').ok_or_else(|| format!("`{pair}` is not key=value"))?;
+        let parsed = serde_json::from_str::<Value>(value)
+            .ok()
+            .filter(|v| !v.is_string())
+            .unwrap_or_else(|| Value::String(value.to_string()));
+        inputs.insert(key.to_string(), parsed);
+    }
+    Ok(inputs)
+}

@@ -1,0 +1,268 @@
+//! The policy around one tool call: who may call it, which inputs the model may set, what the
+//! engine binds, and what of the response the agent sees. Pure functions; the HTTP executor
+//! lives in `switchboard-connect`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::config::{Access, BoundSource, Effect, Tool};
+use crate::identity::Identity;
+
+/// What the engine knows that a bound input may come from.
+#[derive(Clone, Copy, Debug)]
+pub struct TrustedContext<'a> {
+    /// The customer's identity.
+    pub identity: &'a Identity,
+    /// The conversation id.
+    pub conversation_id: &'a str,
+    /// The user data as given to the agent (already filtered and capped).
+    pub user_data: Option<&'a Value>,
+}
+
+/// Why a call was not made. Returned to the model as data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CallRefused {
+    /// No such tool (or not offered to this customer).
+    #[error("there is no tool named `{name}`")]
+    UnknownTool {
+        /// Requested name.
+        name: String,
+    },
+    /// The customer's identity is below the tool's access level.
+    #[error("`{name}` needs a {needed} customer; this customer is {has}")]
+    NotAllowed {
+        /// Tool.
+        name: String,
+        /// Needed level.
+        needed: String,
+        /// Current level.
+        has: String,
+    },
+    /// A write outside a confirmed task step.
+    #[error("`{name}` changes data and runs only inside a task after the customer confirms")]
+    WriteOutsideTask {
+        /// Tool.
+        name: String,
+    },
+    /// The model's inputs do not match the schema.
+    #[error("invalid input: {}", problems.join("; "))]
+    InvalidInput {
+        /// One line per problem.
+        problems: Vec<String>,
+    },
+    /// A bound input has no value in this conversation.
+    #[error("`{name}` needs {source_name}, which this conversation does not have")]
+    MissingContext {
+        /// Tool.
+        name: String,
+        /// The missing source.
+        source_name: String,
+    },
+}
+
+fn level_name(access: Access) -> &'static str {
+    match access {
+        Access::Public => "anonymous",
+        Access::Identified => "identified",
+        Access::Verified => "verified",
+    }
+}
+
+/// A call that passed every policy check: inputs validated, bound inputs filled by the engine.
+#[derive(Clone, Debug)]
+pub struct PreparedCall {
+    /// The tool.
+    pub tool: Arc<Tool>,
+    /// Model inputs plus bound inputs.
+    pub inputs: BTreeMap<String, Value>,
+    /// Model-supplied names that were ignored because the engine binds them.
+    pub ignored_inputs: Vec<String>,
+    /// The `Idempotency-Key` for a write (set only by the task engine).
+    pub idempotency_key: Option<String>,
+}
+
+/// Checks and prepares a read call chosen by the model in the open conversation (no task).
+pub fn prepare_read(
+    tool: &Arc<Tool>,
+    arguments: &Value,
+    context: TrustedContext<'_>,
+) -> Result<PreparedCall, CallRefused> {
+    if tool.effect == Effect::Write {
+        return Err(CallRefused::WriteOutsideTask { name: tool.name.clone() });
+    }
+    prepare(tool, arguments, context)
+}
+
+/// Checks access, strips and fills bound inputs, validates the model's inputs.
+pub(crate) fn prepare(
+    tool: &Arc<Tool>,
+    arguments: &Value,
+    context: TrustedContext<'_>,
+) -> Result<PreparedCall, CallRefused> {
+    if !context.identity.allows(tool.access) {
+        return Err(CallRefused::NotAllowed {
+            name: tool.name.clone(),
+            needed: level_name(tool.access).into(),
+            has: level_name(context.identity.level()).into(),
+        });
+    }
+    let mut model_inputs = match arguments {
+        Value::Object(map) => map.clone(),
+        Value::Null => serde_json::Map::new(),
+        _ => {
+            return Err(CallRefused::InvalidInput {
+                problems: vec!["arguments must be a JSON object".into()],
+            });
+        }
+    };
+    // The model cannot set a bound input: drop whatever it sent under those names.
+    let mut ignored_inputs = Vec::new();
+    for name in tool.bound.keys() {
+        if model_inputs.remove(name).is_some() {
+            ignored_inputs.push(name.clone());
+        }
+    }
+    // Models often send `null` for an optional input they do not know; treat it as absent.
+    model_inputs.retain(|_, v| !v.is_null());
+    let instance = Value::Object(model_inputs);
+    let problems: Vec<String> = tool
+        .validator
+        .iter_errors(&instance)
+        .map(|e| {
+            let path = e.instance_path().to_string();
+            if path.is_empty() { e.to_string() } else { format!("{path}: {e}") }
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(CallRefused::InvalidInput { problems });
+    }
+    let Value::Object(model_inputs) = instance else { unreachable!("built as an object above") };
+    let mut inputs: BTreeMap<String, Value> = model_inputs.into_iter().collect();
+    for (name, source) in &tool.bound {
+        let value = match source {
+            BoundSource::UserEmail => context.identity.email().map(|e| json!(e)),
+            BoundSource::UserId => context.identity.customer_id().map(|c| json!(c)),
+            BoundSource::ConversationId => Some(json!(context.conversation_id)),
+            BoundSource::UserData(field) => context
+                .user_data
+                .and_then(|d| d.get(field))
+                .filter(|v| !v.is_null())
+                .cloned(),
+        };
+        let Some(value) = value else {
+            return Err(CallRefused::MissingContext {
+                name: tool.name.clone(),
+                source_name: match source {
+                    BoundSource::UserEmail => "the customer's email".into(),
+                    BoundSource::UserId => "the customer's id".into(),
+                    BoundSource::ConversationId => "a conversation id".into(),
+                    BoundSource::UserData(f) => format!("the user data field `{f}`"),
+                },
+            });
+        };
+        inputs.insert(name.clone(), value);
+    }
+    Ok(PreparedCall {
+        tool: tool.clone(),
+        inputs,
+        ignored_inputs,
+        idempotency_key: None,
+    })
+}
+
+/// Why a call that was made did not produce a result. Returned to the model as data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The API answered 4xx.
+    ClientError,
+    /// The API answered 5xx.
+    ServerError,
+    /// No answer in time.
+    Timeout,
+    /// Could not connect.
+    Unreachable,
+    /// The outbound guard refused the address.
+    Refused,
+    /// The body was not JSON.
+    NotJson,
+    /// The body was larger than allowed.
+    TooLarge,
+    /// The request could not be built from the inputs.
+    BadRequest,
+}
+
+/// A failed call, as the agent sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CallFailure {
+    /// What kind of failure.
+    pub kind: FailureKind,
+    /// HTTP status, if the API answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// A short explanation (redacted).
+    pub message: String,
+}
+
+/// The selected, capped result the agent sees.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Selected {
+    /// The selected JSON (or a truncated string of it).
+    pub value: Value,
+    /// Whether the cap cut it.
+    pub truncated: bool,
+}
+
+/// Applies the tool's pointer, JMESPath and size cap to a parsed response body.
+pub fn select_response(tool: &Tool, body: &Value) -> Selected {
+    let mut value = match &tool.response.pointer {
+        Some(p) if !p.is_empty() => body.pointer(p).cloned().unwrap_or(Value::Null),
+        _ => body.clone(),
+    };
+    if let Some(expression) = &tool.response.jmespath {
+        value = expression
+            .search(value)
+            .ok()
+            .and_then(|v| serde_json::to_value(&*v).ok())
+            .unwrap_or(Value::Null);
+    }
+    cap_json(value, tool.response.max_chars)
+}
+
+/// Caps a JSON value at `max_chars` characters of its compact text; a value over the cap
+/// becomes a truncated string of that text.
+pub fn cap_json(value: Value, max_chars: usize) -> Selected {
+    let text = match &value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.chars().count() <= max_chars {
+        return Selected { value, truncated: false };
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    Selected {
+        value: Value::String(cut),
+        truncated: true,
+    }
+}
+
+/// The customer an identifying lookup's response names (id, email).
+pub fn identified_customer(tool: &Tool, body: &Value) -> Option<(String, Option<String>)> {
+    let identifies = tool.identifies.as_ref()?;
+    let id = match body.pointer(&identifies.customer_id)? {
+        Value::String(s) if !s.is_empty() => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let email = identifies
+        .email
+        .as_ref()
+        .and_then(|p| body.pointer(p))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Some((id, email))
+}
