@@ -29,7 +29,10 @@ pub enum BodyError {
 }
 
 /// Reads at most `max_bytes` of a response body.
-pub async fn read_capped(response: reqwest::Response, max_bytes: u64) -> Result<Vec<u8>, BodyError> {
+pub async fn read_capped(
+    response: reqwest::Response,
+    max_bytes: u64,
+) -> Result<Vec<u8>, BodyError> {
     if response.content_length().is_some_and(|len| len > max_bytes) {
         return Err(BodyError::TooLarge(max_bytes));
     }

@@ -32,7 +32,10 @@ pub struct SystemLookup;
 #[async_trait::async_trait]
 impl NameLookup for SystemLookup {
     async fn lookup(&self, host: &str) -> std::io::Result<Vec<IpAddr>> {
-        Ok(tokio::net::lookup_host((host, 0)).await?.map(|a| a.ip()).collect())
+        Ok(tokio::net::lookup_host((host, 0))
+            .await?
+            .map(|a| a.ip())
+            .collect())
     }
 }
 
@@ -46,7 +49,12 @@ fn unmap(ip: IpAddr) -> IpAddr {
 /// Checks one address against the policy.
 pub fn check_address(ip: IpAddr, policy: &OutboundPolicy) -> Result<(), Refused> {
     let ip = unmap(ip);
-    let refuse = |reason| Err(Refused { address: ip, reason });
+    let refuse = |reason| {
+        Err(Refused {
+            address: ip,
+            reason,
+        })
+    };
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();
@@ -57,27 +65,45 @@ pub fn check_address(ip: IpAddr, policy: &OutboundPolicy) -> Result<(), Refused>
                 return refuse("not a unicast address");
             }
             if v4.is_loopback() {
-                return if policy.allow_loopback { Ok(()) } else { refuse("loopback is not allowed (outbound.allow_loopback)") };
+                return if policy.allow_loopback {
+                    Ok(())
+                } else {
+                    refuse("loopback is not allowed (outbound.allow_loopback)")
+                };
             }
             let shared = a == 100 && (64..128).contains(&b);
             if v4.is_private() || shared {
-                return if policy.allow_private { Ok(()) } else { refuse("private ranges are not allowed (outbound.allow_private)") };
+                return if policy.allow_private {
+                    Ok(())
+                } else {
+                    refuse("private ranges are not allowed (outbound.allow_private)")
+                };
             }
             Ok(())
         }
         IpAddr::V6(v6) => {
             let first = v6.segments()[0];
-            if (first & 0xffc0) == 0xfe80 || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) {
+            if (first & 0xffc0) == 0xfe80
+                || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
+            {
                 return refuse("link-local / cloud metadata addresses are never allowed");
             }
             if v6.is_unspecified() || v6.is_multicast() {
                 return refuse("not a unicast address");
             }
             if v6.is_loopback() {
-                return if policy.allow_loopback { Ok(()) } else { refuse("loopback is not allowed (outbound.allow_loopback)") };
+                return if policy.allow_loopback {
+                    Ok(())
+                } else {
+                    refuse("loopback is not allowed (outbound.allow_loopback)")
+                };
             }
             if (first & 0xfe00) == 0xfc00 {
-                return if policy.allow_private { Ok(()) } else { refuse("private ranges are not allowed (outbound.allow_private)") };
+                return if policy.allow_private {
+                    Ok(())
+                } else {
+                    refuse("private ranges are not allowed (outbound.allow_private)")
+                };
             }
             Ok(())
         }
@@ -159,12 +185,24 @@ mod tests {
     use super::*;
 
     fn policy(loopback: bool, private: bool) -> OutboundPolicy {
-        OutboundPolicy { allow_loopback: loopback, allow_private: private, max_response_bytes: 1 }
+        OutboundPolicy {
+            allow_loopback: loopback,
+            allow_private: private,
+            max_response_bytes: 1,
+        }
     }
 
     #[test]
     fn metadata_and_link_local_are_always_refused() {
-        for ip in ["169.254.169.254", "169.254.0.1", "fd00:ec2::254", "fe80::1", "::ffff:169.254.169.254", "100.100.100.200", "0.0.0.0"] {
+        for ip in [
+            "169.254.169.254",
+            "169.254.0.1",
+            "fd00:ec2::254",
+            "fe80::1",
+            "::ffff:169.254.169.254",
+            "100.100.100.200",
+            "0.0.0.0",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(check_address(ip, &policy(true, true)).is_err(), "{ip}");
         }
@@ -172,7 +210,15 @@ mod tests {
 
     #[test]
     fn loopback_and_private_follow_the_policy() {
-        for ip in ["127.0.0.1", "::1", "10.0.0.1", "192.168.1.1", "172.16.0.1", "fc00::1", "100.64.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "::1",
+            "10.0.0.1",
+            "192.168.1.1",
+            "172.16.0.1",
+            "fc00::1",
+            "100.64.0.1",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(check_address(ip, &policy(false, false)).is_err(), "{ip}");
             assert!(check_address(ip, &policy(true, true)).is_ok(), "{ip}");

@@ -38,7 +38,11 @@ impl HttpToolRunner {
     /// An executor with a custom name lookup (tests point names at chosen addresses).
     pub fn with_lookup(config: Arc<Config>, lookup: Arc<dyn NameLookup>) -> Self {
         let client = guarded_client(config.outbound, lookup);
-        Self { config, client, backoff: Duration::from_millis(200) }
+        Self {
+            config,
+            client,
+            backoff: Duration::from_millis(200),
+        }
     }
 
     /// Sets the first retry delay (doubles per retry).
@@ -49,12 +53,18 @@ impl HttpToolRunner {
 
     fn preview(&self, body: &[u8]) -> String {
         let text = String::from_utf8_lossy(body);
-        self.config.redactor.redact(&text.chars().take(PREVIEW_CHARS).collect::<String>())
+        self.config
+            .redactor
+            .redact(&text.chars().take(PREVIEW_CHARS).collect::<String>())
     }
 }
 
 fn failure(kind: FailureKind, status: Option<u16>, message: impl Into<String>) -> CallFailure {
-    CallFailure { kind, status, message: message.into() }
+    CallFailure {
+        kind,
+        status,
+        message: message.into(),
+    }
 }
 
 struct Built {
@@ -73,12 +83,23 @@ impl HttpToolRunner {
         record.url = shown;
         let mut headers = HeaderMap::new();
         for (name, template) in &tool.headers {
-            let Some(rendered) = template.render(&call.inputs, str::to_string) else { continue };
+            let Some(rendered) = template.render(&call.inputs, str::to_string) else {
+                continue;
+            };
             let value = HeaderValue::from_str(&rendered.wire).map_err(|_| {
-                failure(FailureKind::BadRequest, None, format!("a value for header `{name}` holds characters headers cannot carry"))
+                failure(
+                    FailureKind::BadRequest,
+                    None,
+                    format!("a value for header `{name}` holds characters headers cannot carry"),
+                )
             })?;
-            let header_name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| failure(FailureKind::BadRequest, None, format!("`{name}` is not a header name")))?;
+            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                failure(
+                    FailureKind::BadRequest,
+                    None,
+                    format!("`{name}` is not a header name"),
+                )
+            })?;
             headers.insert(header_name, value);
             record.headers.insert(name.clone(), rendered.shown);
         }
@@ -88,16 +109,26 @@ impl HttpToolRunner {
             headers.insert("idempotency-key", value);
             record.headers.insert("Idempotency-Key".into(), key.clone());
         }
-        let body = tool.body.as_ref().and_then(|b| b.render(&call.inputs)).map(|(wire, shown)| {
-            record.body = Some(shown);
-            wire
-        });
+        let body = tool
+            .body
+            .as_ref()
+            .and_then(|b| b.render(&call.inputs))
+            .map(|(wire, shown)| {
+                record.body = Some(shown);
+                wire
+            });
         Ok(Built { url, headers, body })
     }
 
-    async fn attempt(&self, call: &PreparedCall, built: &Built, record: &mut CallRecord) -> (bool, Result<Value, CallFailure>) {
+    async fn attempt(
+        &self,
+        call: &PreparedCall,
+        built: &Built,
+        record: &mut CallRecord,
+    ) -> (bool, Result<Value, CallFailure>) {
         let tool = &call.tool;
-        let method = reqwest::Method::from_bytes(tool.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let method =
+            reqwest::Method::from_bytes(tool.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut request = self
             .client
             .request(method, built.url.clone())
@@ -126,12 +157,26 @@ impl HttpToolRunner {
         let body = match read_capped(response, self.config.outbound.max_response_bytes).await {
             Ok(b) => b,
             Err(BodyError::TooLarge(max)) => {
-                return (false, Err(failure(FailureKind::TooLarge, Some(status.as_u16()), format!("the response was larger than {max} bytes"))));
+                return (
+                    false,
+                    Err(failure(
+                        FailureKind::TooLarge,
+                        Some(status.as_u16()),
+                        format!("the response was larger than {max} bytes"),
+                    )),
+                );
             }
             Err(BodyError::Transport(e)) => {
                 let (retryable, message) = describe_transport_error(&e, tool.timeout.as_millis());
-                let kind = if e.is_timeout() { FailureKind::Timeout } else { FailureKind::Unreachable };
-                return (retryable, Err(failure(kind, Some(status.as_u16()), message)));
+                let kind = if e.is_timeout() {
+                    FailureKind::Timeout
+                } else {
+                    FailureKind::Unreachable
+                };
+                return (
+                    retryable,
+                    Err(failure(kind, Some(status.as_u16()), message)),
+                );
             }
         };
         record.response_preview = Some(self.preview(&body));
@@ -141,7 +186,14 @@ impl HttpToolRunner {
             }
             return match serde_json::from_slice::<Value>(&body) {
                 Ok(v) => (false, Ok(v)),
-                Err(_) => (false, Err(failure(FailureKind::NotJson, Some(status.as_u16()), "the API answered with something that is not JSON"))),
+                Err(_) => (
+                    false,
+                    Err(failure(
+                        FailureKind::NotJson,
+                        Some(status.as_u16()),
+                        "the API answered with something that is not JSON",
+                    )),
+                ),
             };
         }
         let detail = self.error_detail(&body);
@@ -149,10 +201,21 @@ impl HttpToolRunner {
         let reason = status.canonical_reason().unwrap_or("");
         if status.is_server_error() || code == 429 {
             let message = format!("the API failed with {code} {reason}{detail}");
-            let kind = if code == 429 { FailureKind::ClientError } else { FailureKind::ServerError };
+            let kind = if code == 429 {
+                FailureKind::ClientError
+            } else {
+                FailureKind::ServerError
+            };
             return (true, Err(failure(kind, Some(code), message)));
         }
-        (false, Err(failure(FailureKind::ClientError, Some(code), format!("the API answered {code} {reason}{detail}"))))
+        (
+            false,
+            Err(failure(
+                FailureKind::ClientError,
+                Some(code),
+                format!("the API answered {code} {reason}{detail}"),
+            )),
+        )
     }
 
     /// A short, redacted hint from an error body (`message`/`error` field, or the text).
@@ -172,7 +235,12 @@ impl HttpToolRunner {
         if text.is_empty() {
             return String::new();
         }
-        format!(": {}", self.config.redactor.redact(&text.chars().take(ERROR_BODY_CHARS).collect::<String>()))
+        format!(
+            ": {}",
+            self.config
+                .redactor
+                .redact(&text.chars().take(ERROR_BODY_CHARS).collect::<String>())
+        )
     }
 }
 
@@ -181,13 +249,20 @@ impl ToolRunner for HttpToolRunner {
     async fn run(&self, call: &PreparedCall) -> ToolOutcome {
         let tool = &call.tool;
         let started = Instant::now();
-        let mut record = CallRecord { method: tool.method.clone(), ..CallRecord::default() };
+        let mut record = CallRecord {
+            method: tool.method.clone(),
+            ..CallRecord::default()
+        };
         let result = match self.build(call, &mut record) {
             Err(f) => Err(f),
             Ok(built) => match check_url(&built.url, &self.config.outbound) {
                 Err(refused) => Err(failure(FailureKind::Refused, None, refused.to_string())),
                 Ok(()) => {
-                    let retries = if tool.effect == Effect::Write { 0 } else { tool.retries };
+                    let retries = if tool.effect == Effect::Write {
+                        0
+                    } else {
+                        tool.retries
+                    };
                     let mut attempt = 0;
                     loop {
                         attempt += 1;
@@ -203,9 +278,15 @@ impl ToolRunner for HttpToolRunner {
             },
         };
         record.latency_ms = started.elapsed().as_millis() as u64;
-        let identified = result.as_ref().ok().and_then(|body| identified_customer(tool, body));
+        let identified = result
+            .as_ref()
+            .ok()
+            .and_then(|body| identified_customer(tool, body));
         let result = result.map(|body| select_response(tool, &body));
-        let failure = result.as_ref().err().map(|f| self.config.redactor.redact(&f.message));
+        let failure = result
+            .as_ref()
+            .err()
+            .map(|f| self.config.redactor.redact(&f.message));
         tracing::info!(
             tool = %tool.name,
             method = %record.method,
@@ -216,16 +297,24 @@ impl ToolRunner for HttpToolRunner {
             error = failure.as_deref(),
             "tool call"
         );
-        ToolOutcome { result, identified, record }
+        ToolOutcome {
+            result,
+            identified,
+            record,
+        }
     }
 }
 
 /// Inputs from `key=value` pairs (the CLI's `tool call`): a value that parses as JSON keeps its
 /// type (`qty=3`), anything else is a string.
-pub fn inputs_from_pairs<'a>(pairs: impl IntoIterator<Item = &'a str>) -> Result<BTreeMap<String, Value>, String> {
+pub fn inputs_from_pairs<'a>(
+    pairs: impl IntoIterator<Item = &'a str>,
+) -> Result<BTreeMap<String, Value>, String> {
     let mut inputs = BTreeMap::new();
     for pair in pairs {
-        let (key, value) = pair.split_once('=').ok_or_else(|| format!("`{pair}` is not key=value"))?;
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("`{pair}` is not key=value"))?;
         let parsed = serde_json::from_str::<Value>(value)
             .ok()
             .filter(|v| !v.is_string())

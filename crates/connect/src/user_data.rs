@@ -34,7 +34,9 @@ impl HttpUserDataSource {
 
     async fn fetch_inner(&self, email: &VerifiedEmail) -> Result<UserDataOutcome, String> {
         let Some(config) = &self.config.user_data else {
-            return Ok(UserDataOutcome::Skipped { reason: "no User Data API is configured".into() });
+            return Ok(UserDataOutcome::Skipped {
+                reason: "no User Data API is configured".into(),
+            });
         };
         check_url(&config.url, &self.config.outbound).map_err(|r| r.to_string())?;
         let mut headers = HeaderMap::new();
@@ -42,8 +44,10 @@ impl HttpUserDataSource {
             let rendered = template
                 .render(&Default::default(), str::to_string)
                 .ok_or("a header template has no value")?;
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("`{name}` is not a header name"))?;
-            let value = HeaderValue::from_str(&rendered.wire).map_err(|_| format!("header `{name}` holds characters headers cannot carry"))?;
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("`{name}` is not a header name"))?;
+            let value = HeaderValue::from_str(&rendered.wire)
+                .map_err(|_| format!("header `{name}` holds characters headers cannot carry"))?;
             headers.insert(name, value);
         }
         let response = self
@@ -63,18 +67,31 @@ impl HttpUserDataSource {
                 400 => "the API rejected the request",
                 _ => "the API failed",
             };
-            return Err(format!("{what} ({} {})", status.as_u16(), status.canonical_reason().unwrap_or("")).trim_end().to_string());
+            return Err(format!(
+                "{what} ({} {})",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            )
+            .trim_end()
+            .to_string());
         }
         let body = read_capped(response, self.config.outbound.max_response_bytes)
             .await
             .map_err(|e| match e {
                 BodyError::TooLarge(max) => format!("the response was larger than {max} bytes"),
-                BodyError::Transport(e) => describe_transport_error(&e, config.timeout.as_millis()).1,
+                BodyError::Transport(e) => {
+                    describe_transport_error(&e, config.timeout.as_millis()).1
+                }
             })?;
-        let parsed: UserDataResponse = serde_json::from_slice(&body)
-            .map_err(|_| "the response is not JSON of the form {\"identifier\", \"user_info\"}".to_string())?;
+        let parsed: UserDataResponse = serde_json::from_slice(&body).map_err(|_| {
+            "the response is not JSON of the form {\"identifier\", \"user_info\"}".to_string()
+        })?;
         let (data, truncated) = accept_response(config, email.as_str(), parsed)?;
-        Ok(UserDataOutcome::Fetched { data, truncated, latency_ms: 0 })
+        Ok(UserDataOutcome::Fetched {
+            data,
+            truncated,
+            latency_ms: 0,
+        })
     }
 }
 
@@ -85,18 +102,29 @@ impl UserDataSource for HttpUserDataSource {
         let outcome = self.fetch_inner(email).await;
         let latency_ms = started.elapsed().as_millis() as u64;
         let outcome = match outcome {
-            Ok(UserDataOutcome::Fetched { data, truncated, .. }) => UserDataOutcome::Fetched {
+            Ok(UserDataOutcome::Fetched {
+                data, truncated, ..
+            }) => UserDataOutcome::Fetched {
                 data: self.config.redactor.redact_json(&data),
                 truncated,
                 latency_ms,
             },
             Ok(other) => other,
-            Err(reason) => UserDataOutcome::Failed { reason: self.config.redactor.redact(&reason), latency_ms },
+            Err(reason) => UserDataOutcome::Failed {
+                reason: self.config.redactor.redact(&reason),
+                latency_ms,
+            },
         };
         match &outcome {
-            UserDataOutcome::Failed { reason, .. } => tracing::warn!(latency_ms, reason = %reason, "user data not available"),
-            UserDataOutcome::Fetched { truncated, .. } => tracing::info!(latency_ms, truncated, "user data fetched"),
-            UserDataOutcome::Skipped { reason } => tracing::debug!(reason = %reason, "user data skipped"),
+            UserDataOutcome::Failed { reason, .. } => {
+                tracing::warn!(latency_ms, reason = %reason, "user data not available")
+            }
+            UserDataOutcome::Fetched { truncated, .. } => {
+                tracing::info!(latency_ms, truncated, "user data fetched")
+            }
+            UserDataOutcome::Skipped { reason } => {
+                tracing::debug!(reason = %reason, "user data skipped")
+            }
         }
         outcome
     }

@@ -105,7 +105,7 @@ pub enum TurnEvent {
         ignored_inputs: Vec<String>,
         /// The HTTP record, when a request was made.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        request: Option<CallRecord>,
+        request: Option<Box<CallRecord>>,
     },
     /// The engine raised the customer's identity.
     IdentityChanged {
@@ -229,11 +229,21 @@ impl Agent {
         let mut prompt = self.config.agent.instructions.trim().to_string();
         prompt.push_str("\n\n## Customer\n");
         prompt.push_str(&match &conversation.identity {
-            Identity::Anonymous => "The customer is anonymous: nothing about them is verified.".to_string(),
-            Identity::Identified { .. } => "The customer was identified by a lookup of details they gave.".to_string(),
-            Identity::Verified { .. } => "The customer's email is verified by the channel.".to_string(),
+            Identity::Anonymous => {
+                "The customer is anonymous: nothing about them is verified.".to_string()
+            }
+            Identity::Identified { .. } => {
+                "The customer was identified by a lookup of details they gave.".to_string()
+            }
+            Identity::Verified { .. } => {
+                "The customer's email is verified by the channel.".to_string()
+            }
         });
-        if let Some(data) = conversation.user_data.as_ref().and_then(UserDataOutcome::data) {
+        if let Some(data) = conversation
+            .user_data
+            .as_ref()
+            .and_then(UserDataOutcome::data)
+        {
             let text = match data {
                 Value::String(s) => s.clone(),
                 other => serde_json::to_string_pretty(other).unwrap_or_default(),
@@ -255,33 +265,59 @@ impl Agent {
 
     /// Runs one customer turn to a reply. Never fails: every problem becomes a graceful reply
     /// and an event.
-    pub async fn turn(&self, conversation: &mut Conversation, text: &str, sink: &dyn EventSink) -> TurnOutput {
-        let mut recorder = Recorder { sink, events: Vec::new() };
+    pub async fn turn(
+        &self,
+        conversation: &mut Conversation,
+        text: &str,
+        sink: &dyn EventSink,
+    ) -> TurnOutput {
+        let mut recorder = Recorder {
+            sink,
+            events: Vec::new(),
+        };
         self.refresh_user_data(conversation, &mut recorder).await;
-        conversation.messages.push(Message::User { content: text.to_string() });
+        conversation.messages.push(Message::User {
+            content: text.to_string(),
+        });
 
         let max_steps = self.config.agent.max_steps;
         for step in 0..max_steps {
             // On the last step the model gets no tools, so it must answer.
-            let tools = if step + 1 < max_steps { self.offered_tools(&conversation.identity) } else { Vec::new() };
+            let tools = if step + 1 < max_steps {
+                self.offered_tools(&conversation.identity)
+            } else {
+                Vec::new()
+            };
             let system = self.system_prompt(conversation);
             let request = ModelRequest {
                 system,
                 messages: &conversation.messages,
                 tools,
-                user_data: conversation.user_data.as_ref().and_then(UserDataOutcome::data),
+                user_data: conversation
+                    .user_data
+                    .as_ref()
+                    .and_then(UserDataOutcome::data),
             };
             let reply = match self.model.complete(&request, &Text(sink)).await {
                 Ok(reply) => reply,
                 Err(e) => {
-                    recorder.emit(TurnEvent::ModelFailed { message: self.config.redactor.redact(&e.to_string()) });
+                    recorder.emit(TurnEvent::ModelFailed {
+                        message: self.config.redactor.redact(&e.to_string()),
+                    });
                     return self.finish(conversation, MODEL_UNAVAILABLE.to_string(), recorder);
                 }
             };
             if reply.tool_calls.is_empty() {
-                let text = reply.text.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
-                    self.config.agent.fallback.clone().unwrap_or_else(|| STEPS_EXHAUSTED.to_string())
-                });
+                let text = reply
+                    .text
+                    .filter(|t| !t.trim().is_empty())
+                    .unwrap_or_else(|| {
+                        self.config
+                            .agent
+                            .fallback
+                            .clone()
+                            .unwrap_or_else(|| STEPS_EXHAUSTED.to_string())
+                    });
                 return self.finish(conversation, text, recorder);
             }
             conversation.messages.push(Message::Assistant {
@@ -300,17 +336,34 @@ impl Agent {
         self.finish(conversation, STEPS_EXHAUSTED.to_string(), recorder)
     }
 
-    fn finish(&self, conversation: &mut Conversation, reply: String, recorder: Recorder<'_>) -> TurnOutput {
+    fn finish(
+        &self,
+        conversation: &mut Conversation,
+        reply: String,
+        recorder: Recorder<'_>,
+    ) -> TurnOutput {
         let reply = self.config.redactor.redact(&reply);
-        conversation.messages.push(Message::Assistant { content: Some(reply.clone()), tool_calls: Vec::new() });
-        TurnOutput { reply, events: recorder.events }
+        conversation.messages.push(Message::Assistant {
+            content: Some(reply.clone()),
+            tool_calls: Vec::new(),
+        });
+        TurnOutput {
+            reply,
+            events: recorder.events,
+        }
     }
 
-    async fn refresh_user_data(&self, conversation: &mut Conversation, recorder: &mut Recorder<'_>) {
+    async fn refresh_user_data(
+        &self,
+        conversation: &mut Conversation,
+        recorder: &mut Recorder<'_>,
+    ) {
         let now = self.clock.now_ms();
         let Some(email) = conversation.identity.verified_email().cloned() else {
             if conversation.user_data.is_none() {
-                let outcome = UserDataOutcome::Skipped { reason: "the customer is not verified".into() };
+                let outcome = UserDataOutcome::Skipped {
+                    reason: "the customer is not verified".into(),
+                };
                 conversation.user_data = Some(outcome.clone());
                 recorder.emit(TurnEvent::UserData { outcome });
             }
@@ -318,7 +371,9 @@ impl Agent {
         };
         let Some(config) = &self.config.user_data else {
             if conversation.user_data.is_none() {
-                let outcome = UserDataOutcome::Skipped { reason: "no User Data API is configured".into() };
+                let outcome = UserDataOutcome::Skipped {
+                    reason: "no User Data API is configured".into(),
+                };
                 conversation.user_data = Some(outcome.clone());
                 recorder.emit(TurnEvent::UserData { outcome });
             }
@@ -340,22 +395,41 @@ impl Agent {
 
     /// Runs one model-chosen call through the policy and the executor; returns the tool
     /// message content (JSON text) for the model.
-    async fn run_call(&self, conversation: &mut Conversation, call: &ToolCall, recorder: &mut Recorder<'_>) -> String {
-        recorder.emit(TurnEvent::ToolCallStarted { call_id: call.id.clone(), tool: call.name.clone() });
-        let offered = self.offered_tools(&conversation.identity).iter().any(|t| t.name == call.name);
+    async fn run_call(
+        &self,
+        conversation: &mut Conversation,
+        call: &ToolCall,
+        recorder: &mut Recorder<'_>,
+    ) -> String {
+        recorder.emit(TurnEvent::ToolCallStarted {
+            call_id: call.id.clone(),
+            tool: call.name.clone(),
+        });
+        let offered = self
+            .offered_tools(&conversation.identity)
+            .iter()
+            .any(|t| t.name == call.name);
         let prepared = match self.config.tool(&call.name) {
             // A tool that exists but was not offered is refused with the precise reason.
             Some(tool) => {
                 let context = TrustedContext {
                     identity: &conversation.identity,
                     conversation_id: &conversation.id,
-                    user_data: conversation.user_data.as_ref().and_then(UserDataOutcome::data),
+                    user_data: conversation
+                        .user_data
+                        .as_ref()
+                        .and_then(UserDataOutcome::data),
                 };
                 prepare_read(tool, &call.arguments, context)
             }
-            None => Err(CallRefused::UnknownTool { name: call.name.clone() }),
+            None => Err(CallRefused::UnknownTool {
+                name: call.name.clone(),
+            }),
         };
-        debug_assert!(prepared.is_err() || offered, "a prepared call is always an offered tool");
+        debug_assert!(
+            prepared.is_err() || offered,
+            "a prepared call is always an offered tool"
+        );
         let prepared = match prepared {
             Ok(p) => p,
             Err(refused) => {
@@ -374,8 +448,13 @@ impl Agent {
         let outcome = self.tools.run(&prepared).await;
         let mut result = outcome.result;
         if let (Ok(_), Some((customer_id, email))) = (&result, &outcome.identified) {
-            match conversation.identity.record_lookup(customer_id, email.as_deref()) {
-                IdentifyOutcome::Identified => recorder.emit(TurnEvent::IdentityChanged { identity: conversation.identity.clone() }),
+            match conversation
+                .identity
+                .record_lookup(customer_id, email.as_deref())
+            {
+                IdentifyOutcome::Identified => recorder.emit(TurnEvent::IdentityChanged {
+                    identity: conversation.identity.clone(),
+                }),
                 IdentifyOutcome::Unchanged => {}
                 IdentifyOutcome::Refused => {
                     // Another customer's record is withheld: one customer per conversation.
@@ -397,8 +476,15 @@ impl Agent {
                 ("ok", None, content)
             }
             Err(failure) => {
-                let failure = CallFailure { message: self.config.redactor.redact(&failure.message), ..failure.clone() };
-                ("error", Some(failure.message.clone()), json!({"error": failure}))
+                let failure = CallFailure {
+                    message: self.config.redactor.redact(&failure.message),
+                    ..failure.clone()
+                };
+                (
+                    "error",
+                    Some(failure.message.clone()),
+                    json!({"error": failure}),
+                )
             }
         };
         recorder.emit(TurnEvent::ToolCallFinished {
@@ -407,7 +493,7 @@ impl Agent {
             status: status.into(),
             error,
             ignored_inputs: prepared.ignored_inputs.clone(),
-            request: Some(outcome.record),
+            request: Some(Box::new(outcome.record)),
         });
         content.to_string()
     }

@@ -24,7 +24,11 @@ impl VerifiedEmail {
             && !domain.ends_with('.')
             && !email.chars().any(|c| c.is_whitespace() || c.is_control())
             && email.len() <= 254;
-        if valid { Ok(Self(email.to_string())) } else { Err(InvalidEmail) }
+        if valid {
+            Ok(Self(email.to_string()))
+        } else {
+            Err(InvalidEmail)
+        }
     }
 
     /// The address.
@@ -125,9 +129,14 @@ impl Identity {
                 };
                 IdentifyOutcome::Identified
             }
-            Self::Identified { customer_id: known, .. } if known == customer_id => IdentifyOutcome::Unchanged,
+            Self::Identified {
+                customer_id: known, ..
+            } if known == customer_id => IdentifyOutcome::Unchanged,
             Self::Identified { .. } => IdentifyOutcome::Refused,
-            Self::Verified { email: verified, customer_id: known } => match known {
+            Self::Verified {
+                email: verified,
+                customer_id: known,
+            } => match known {
                 Some(known) if known == customer_id => IdentifyOutcome::Unchanged,
                 None if same_email(verified.as_str()) => {
                     *known = Some(customer_id.to_string());
@@ -146,17 +155,32 @@ mod tests {
     #[test]
     fn a_second_lookup_never_switches_the_customer() {
         let mut id = Identity::Anonymous;
-        assert_eq!(id.record_lookup("c1", Some("a@x.io")), IdentifyOutcome::Identified);
-        assert_eq!(id.record_lookup("c2", Some("b@x.io")), IdentifyOutcome::Refused);
+        assert_eq!(
+            id.record_lookup("c1", Some("a@x.io")),
+            IdentifyOutcome::Identified
+        );
+        assert_eq!(
+            id.record_lookup("c2", Some("b@x.io")),
+            IdentifyOutcome::Refused
+        );
         assert_eq!(id.customer_id(), Some("c1"));
         assert_eq!(id.record_lookup("c1", None), IdentifyOutcome::Unchanged);
     }
 
     #[test]
     fn verified_customers_only_take_their_own_id() {
-        let mut id = Identity::Verified { email: VerifiedEmail::new("a@x.io").unwrap(), customer_id: None };
-        assert_eq!(id.record_lookup("c2", Some("b@x.io")), IdentifyOutcome::Refused);
-        assert_eq!(id.record_lookup("c1", Some("A@x.io")), IdentifyOutcome::Identified);
+        let mut id = Identity::Verified {
+            email: VerifiedEmail::new("a@x.io").unwrap(),
+            customer_id: None,
+        };
+        assert_eq!(
+            id.record_lookup("c2", Some("b@x.io")),
+            IdentifyOutcome::Refused
+        );
+        assert_eq!(
+            id.record_lookup("c1", Some("A@x.io")),
+            IdentifyOutcome::Identified
+        );
         assert_eq!(id.customer_id(), Some("c1"));
         assert!(id.allows(Access::Verified));
     }

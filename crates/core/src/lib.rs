@@ -5,11 +5,11 @@
 //! traits, so the same engine runs against in-memory fakes in tests and real services in
 //! production. It never opens a socket, spawns a process or reads a file other than config.
 
+pub mod agent;
 pub mod config;
-pub mod secret;
-pub mod template;
 pub mod identity;
 pub mod model;
+pub mod secret;
+pub mod template;
 pub mod tool_call;
 pub mod user_data;
-pub mod agent;

@@ -133,7 +133,9 @@ fn resolve_reference(
             path: path.to_string(),
             reason: e.to_string(),
         })?;
-        return Ok(Piece::Secret(Secret::new(text.trim_end_matches(['\n', '\r']))));
+        return Ok(Piece::Secret(Secret::new(
+            text.trim_end_matches(['\n', '\r']),
+        )));
     }
     let value = env
         .var(reference)
@@ -370,10 +372,19 @@ impl UrlTemplate {
         let mut segments = Vec::new();
         let path = &before_query[path_start..];
         for segment in path.split('/').skip(1) {
-            segments.push(Template::compile(segment, References::Plain, true, &no_env)?);
+            segments.push(Template::compile(
+                segment,
+                References::Plain,
+                true,
+                &no_env,
+            )?);
         }
         let mut query_params = Vec::new();
-        for pair in query_text.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        for pair in query_text
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             if key.contains('{') {
                 return Err(UrlTemplateError::PlaceholderInQueryKey);
@@ -425,8 +436,7 @@ impl UrlTemplate {
             let rendered = segment.render(inputs, encode_component).ok_or_else(|| {
                 UrlError::MissingInput(segment.inputs().next().unwrap_or("?").to_string())
             })?;
-            if segment.inputs().next().is_some() && matches!(rendered.wire.as_str(), "." | "..")
-            {
+            if segment.inputs().next().is_some() && matches!(rendered.wire.as_str(), "." | "..") {
                 return Err(UrlError::DotSegment);
             }
             wire.push('/');
@@ -571,8 +581,11 @@ mod tests {
             &env(),
         )
         .unwrap();
-        t.render(&inputs(&[("order_id", json!(order_id)), ("zip", json!("10001"))]))
-            .map(|(u, _)| u.to_string())
+        t.render(&inputs(&[
+            ("order_id", json!(order_id)),
+            ("zip", json!("10001")),
+        ]))
+        .map(|(u, _)| u.to_string())
     }
 
     #[test]
@@ -609,14 +622,15 @@ mod tests {
             &env(),
         )
         .unwrap();
-        let (url, shown) = t
-            .render(&inputs(&[("q", json!("a&admin=1#x"))]))
-            .unwrap();
+        let (url, shown) = t.render(&inputs(&[("q", json!("a&admin=1#x"))])).unwrap();
         assert_eq!(
             url.as_str(),
             "http://shop.test:8080/search?q=a%26admin%3D1%23x&api_key=sk-canary-9f8e7d"
         );
-        assert_eq!(shown, "http://shop.test:8080/search?q=a%26admin%3D1%23x&api_key=[REDACTED]");
+        assert_eq!(
+            shown,
+            "http://shop.test:8080/search?q=a%26admin%3D1%23x&api_key=[REDACTED]"
+        );
         assert_eq!(url.query_pairs().count(), 2);
     }
 
@@ -624,13 +638,15 @@ mod tests {
     fn placeholders_are_refused_in_the_origin() {
         let err = UrlTemplate::compile("http://{host}/x", &BTreeMap::new(), &env()).unwrap_err();
         assert_eq!(err, UrlTemplateError::PlaceholderInOrigin);
-        let err = UrlTemplate::compile("http://a.test/x?{k}=1", &BTreeMap::new(), &env()).unwrap_err();
+        let err =
+            UrlTemplate::compile("http://a.test/x?{k}=1", &BTreeMap::new(), &env()).unwrap_err();
         assert_eq!(err, UrlTemplateError::PlaceholderInQueryKey);
     }
 
     #[test]
     fn missing_env_is_named() {
-        let err = Template::compile("Bearer ${NOPE}", References::Secret, false, &env()).unwrap_err();
+        let err =
+            Template::compile("Bearer ${NOPE}", References::Secret, false, &env()).unwrap_err();
         assert_eq!(err, TemplateError::MissingEnv("NOPE".into()));
     }
 

@@ -92,13 +92,32 @@ pub fn prepare_read(
     context: TrustedContext<'_>,
 ) -> Result<PreparedCall, CallRefused> {
     if tool.effect == Effect::Write {
-        return Err(CallRefused::WriteOutsideTask { name: tool.name.clone() });
+        return Err(CallRefused::WriteOutsideTask {
+            name: tool.name.clone(),
+        });
+    }
+    prepare(tool, arguments, context)
+}
+
+/// Prepares a call an operator makes directly (`switchboard tool call`, the admin API): the
+/// same access, bound-input and validation checks, and a write only when `allow_write` says
+/// the operator asked for it explicitly.
+pub fn prepare_operator_call(
+    tool: &Arc<Tool>,
+    arguments: &Value,
+    context: TrustedContext<'_>,
+    allow_write: bool,
+) -> Result<PreparedCall, CallRefused> {
+    if tool.effect == Effect::Write && !allow_write {
+        return Err(CallRefused::WriteOutsideTask {
+            name: tool.name.clone(),
+        });
     }
     prepare(tool, arguments, context)
 }
 
 /// Checks access, strips and fills bound inputs, validates the model's inputs.
-pub(crate) fn prepare(
+fn prepare(
     tool: &Arc<Tool>,
     arguments: &Value,
     context: TrustedContext<'_>,
@@ -134,13 +153,19 @@ pub(crate) fn prepare(
         .iter_errors(&instance)
         .map(|e| {
             let path = e.instance_path().to_string();
-            if path.is_empty() { e.to_string() } else { format!("{path}: {e}") }
+            if path.is_empty() {
+                e.to_string()
+            } else {
+                format!("{path}: {e}")
+            }
         })
         .collect();
     if !problems.is_empty() {
         return Err(CallRefused::InvalidInput { problems });
     }
-    let Value::Object(model_inputs) = instance else { unreachable!("built as an object above") };
+    let Value::Object(model_inputs) = instance else {
+        unreachable!("built as an object above")
+    };
     let mut inputs: BTreeMap<String, Value> = model_inputs.into_iter().collect();
     for (name, source) in &tool.bound {
         let value = match source {
@@ -241,7 +266,10 @@ pub fn cap_json(value: Value, max_chars: usize) -> Selected {
         other => other.to_string(),
     };
     if text.chars().count() <= max_chars {
-        return Selected { value, truncated: false };
+        return Selected {
+            value,
+            truncated: false,
+        };
     }
     let cut: String = text.chars().take(max_chars).collect();
     Selected {

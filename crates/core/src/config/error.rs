@@ -59,7 +59,12 @@ impl Problems {
         }
     }
 
-    pub(crate) fn add(&mut self, at: Position, message: impl Into<String>, hint: impl Into<String>) {
+    pub(crate) fn add(
+        &mut self,
+        at: Position,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         self.errors.push(ConfigError {
             file: self.file.clone(),
             at,

@@ -39,7 +39,9 @@ fn template_hint(error: &TemplateError) -> &'static str {
         TemplateError::SecretNotAllowed => {
             "credentials belong in `headers` or `query`, where `${VAR}` is a secret"
         }
-        TemplateError::InputNotAllowed => "remove the `{…}` placeholder; only fixed text is allowed here",
+        TemplateError::InputNotAllowed => {
+            "remove the `{…}` placeholder; only fixed text is allowed here"
+        }
         TemplateError::UnclosedBrace | TemplateError::BadInputName(_) => {
             "write placeholders as `{input_name}` and literal braces as `{{` / `}}`"
         }
@@ -54,21 +56,39 @@ impl Resolver<'_> {
                 if let Some(text) = template.as_literal() {
                     self.problems.add(
                         value.at,
-                        format!("{what} is written inline (`{}…`)", text.chars().take(3).collect::<String>()),
+                        format!(
+                            "{what} is written inline (`{}…`)",
+                            text.chars().take(3).collect::<String>()
+                        ),
                         "reference it instead: `${ENV_VAR}` or `${file:/path/to/secret}`",
                     );
                     return None;
                 }
                 match secrets.as_slice() {
-                    [one] if template.render(&BTreeMap::new(), str::to_string).is_some_and(|r| r.wire == one.expose()) => {
+                    [one]
+                        if template
+                            .render(&BTreeMap::new(), str::to_string)
+                            .is_some_and(|r| r.wire == one.expose()) =>
+                    {
                         if one.expose().len() < Redactor::MIN_SECRET_LEN {
-                            self.problems.add(value.at, format!("{what} is shorter than {} characters", Redactor::MIN_SECRET_LEN), "use the real secret; short values cannot be redacted safely");
+                            self.problems.add(
+                                value.at,
+                                format!(
+                                    "{what} is shorter than {} characters",
+                                    Redactor::MIN_SECRET_LEN
+                                ),
+                                "use the real secret; short values cannot be redacted safely",
+                            );
                         }
                         self.secrets.push(one.clone());
                         Some(one.clone())
                     }
                     _ => {
-                        self.problems.add(value.at, format!("{what} must be exactly one reference"), "write it as `${ENV_VAR}` or `${file:/path}` with nothing around it");
+                        self.problems.add(
+                            value.at,
+                            format!("{what} must be exactly one reference"),
+                            "write it as `${ENV_VAR}` or `${file:/path}` with nothing around it",
+                        );
                         None
                     }
                 }
@@ -89,7 +109,11 @@ impl Resolver<'_> {
         let mut out = Vec::new();
         for (name, value) in headers {
             if reqwest_like_header_name_ok(name).is_err() {
-                self.problems.add(value.at, format!("`{name}` is not a valid HTTP header name"), "use letters, digits and `-`");
+                self.problems.add(
+                    value.at,
+                    format!("`{name}` is not a valid HTTP header name"),
+                    "use letters, digits and `-`",
+                );
                 continue;
             }
             match Template::compile(value, References::Secret, allow_inputs, self.env) {
@@ -101,7 +125,8 @@ impl Resolver<'_> {
                 }
                 Err(e) => {
                     let hint = template_hint(&e);
-                    self.problems.add(value.at, format!("header `{name}`: {e}"), hint)
+                    self.problems
+                        .add(value.at, format!("header `{name}`: {e}"), hint)
                 }
             }
         }
@@ -109,7 +134,10 @@ impl Resolver<'_> {
     }
 
     fn answer_template(&mut self, name: String, source: &Located<String>) -> Option<String> {
-        match self.templates.add_template_owned(name.clone(), source.value.clone()) {
+        match self
+            .templates
+            .add_template_owned(name.clone(), source.value.clone())
+        {
             Ok(()) => Some(name),
             Err(e) => {
                 self.problems.add(source.at, format!("invalid answer template: {e}"), "answer templates use Jinja syntax: `{{ result.field }}`, `{% if … %}…{% endif %}`");
@@ -150,18 +178,27 @@ fn check_pointer(problems: &mut Problems, pointer: &Located<String>, what: &str)
     }
 }
 
-pub(super) fn resolve(file: &str, raw: RawConfig, env: &dyn Environment) -> Result<Config, ConfigErrors> {
+pub(super) fn resolve(
+    file: &str,
+    raw: RawConfig,
+    env: &dyn Environment,
+) -> Result<Config, ConfigErrors> {
     let mut r = Resolver {
         problems: Problems::new(file),
         env,
         secrets: Vec::new(),
         templates: minijinja::Environment::new(),
     };
-    r.templates.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+    r.templates
+        .set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
 
     let agent_name = raw.agent.name.value.clone();
     if !is_name(&agent_name) {
-        r.problems.add(raw.agent.name.at, format!("agent name `{agent_name}` may only hold letters, digits, `-` and `_`"), "rename the agent, e.g. `shop-assistant`");
+        r.problems.add(
+            raw.agent.name.at,
+            format!("agent name `{agent_name}` may only hold letters, digits, `-` and `_`"),
+            "rename the agent, e.g. `shop-assistant`",
+        );
     }
     let model = resolve_model(&mut r, &raw.agent.model);
     let outbound = OutboundPolicy {
@@ -169,13 +206,20 @@ pub(super) fn resolve(file: &str, raw: RawConfig, env: &dyn Environment) -> Resu
         allow_private: raw.outbound.allow_private,
         max_response_bytes: raw.outbound.max_response_bytes.unwrap_or(1024 * 1024),
     };
-    let user_data = raw.user_data.as_ref().and_then(|u| resolve_user_data(&mut r, u));
+    let user_data = raw
+        .user_data
+        .as_ref()
+        .and_then(|u| resolve_user_data(&mut r, u));
 
     let mut tools = Vec::new();
     let mut seen = BTreeSet::new();
     for tool in &raw.tools {
         if !seen.insert(tool.name.value.clone()) {
-            r.problems.add(tool.name.at, format!("tool `{}` is defined twice", tool.name.value), "give every tool a unique name");
+            r.problems.add(
+                tool.name.at,
+                format!("tool `{}` is defined twice", tool.name.value),
+                "give every tool a unique name",
+            );
         }
         if let Some(t) = resolve_tool(&mut r, tool) {
             tools.push(Arc::new(t));
@@ -185,16 +229,29 @@ pub(super) fn resolve(file: &str, raw: RawConfig, env: &dyn Environment) -> Resu
     let mut task_names = BTreeSet::new();
     for task in &raw.tasks {
         if !task_names.insert(task.name.value.clone()) {
-            r.problems.add(task.name.at, format!("task `{}` is defined twice", task.name.value), "give every task a unique name");
+            r.problems.add(
+                task.name.at,
+                format!("task `{}` is defined twice", task.name.value),
+                "give every task a unique name",
+            );
         }
         if tool_names.contains(task.name.value.as_str()) {
-            r.problems.add(task.name.at, format!("task `{}` has the same name as a tool", task.name.value), "rename the task or the tool");
+            r.problems.add(
+                task.name.at,
+                format!("task `{}` has the same name as a tool", task.name.value),
+                "rename the task or the tool",
+            );
         }
         validate_task(&mut r.problems, task, &tool_names);
     }
     let identity = resolve_identity(&mut r, &raw.identity);
 
-    let Resolver { problems, secrets, templates, .. } = r;
+    let Resolver {
+        problems,
+        secrets,
+        templates,
+        ..
+    } = r;
     let config = Config {
         agent: AgentConfig {
             name: agent_name,
@@ -227,12 +284,19 @@ fn resolve_model(r: &mut Resolver<'_>, m: &raw::RawModel) -> ModelConfig {
         match url::Url::parse(&text) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
             _ => {
-                r.problems.add(u.at, format!("model base_url `{text}` is not an http(s) URL"), "write e.g. `https://api.openai.com/v1`");
+                r.problems.add(
+                    u.at,
+                    format!("model base_url `{text}` is not an http(s) URL"),
+                    "write e.g. `https://api.openai.com/v1`",
+                );
                 None
             }
         }
     });
-    let api_key = m.api_key.as_ref().and_then(|k| r.secret(k, "model api_key"));
+    let api_key = m
+        .api_key
+        .as_ref()
+        .and_then(|k| r.secret(k, "model api_key"));
     let (default_url, default_model) = match m.provider {
         ModelProvider::Offline => (None, "offline"),
         ModelProvider::Openai => (Some("https://api.openai.com/v1"), "gpt-4o-mini"),
@@ -256,16 +320,23 @@ fn resolve_user_data(r: &mut Resolver<'_>, u: &raw::RawUserData) -> Option<UserD
         Ok(t) => {
             let text = t.as_literal().unwrap_or_default();
             match url::Url::parse(&text) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                    Some(url)
+                }
                 _ => {
-                    r.problems.add(u.url.at, format!("user_data url `{text}` is not an absolute http(s) URL"), "write e.g. `https://api.example.com/switchboard/user-data`");
+                    r.problems.add(
+                        u.url.at,
+                        format!("user_data url `{text}` is not an absolute http(s) URL"),
+                        "write e.g. `https://api.example.com/switchboard/user-data`",
+                    );
                     None
                 }
             }
         }
         Err(e) => {
             let hint = template_hint(&e);
-            r.problems.add(u.url.at, format!("user_data url: {e}"), hint);
+            r.problems
+                .add(u.url.at, format!("user_data url: {e}"), hint);
             None
         }
     };
@@ -273,7 +344,11 @@ fn resolve_user_data(r: &mut Resolver<'_>, u: &raw::RawUserData) -> Option<UserD
     let mut answers = Vec::new();
     for (i, a) in u.answers.iter().enumerate() {
         if a.when.is_empty() {
-            r.problems.add(a.answer.at, "a user-data answer has an empty `when` list", "list the words that select it, e.g. `when: [plan, subscription]`");
+            r.problems.add(
+                a.answer.at,
+                "a user-data answer has an empty `when` list",
+                "list the words that select it, e.g. `when: [plan, subscription]`",
+            );
         }
         if let Some(template) = r.answer_template(format!("user_data.answers[{i}]"), &a.answer) {
             answers.push(ProfileAnswer {
@@ -296,11 +371,24 @@ fn resolve_user_data(r: &mut Resolver<'_>, u: &raw::RawUserData) -> Option<UserD
 fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
     let name = t.name.value.clone();
     let errors_before = r.problems_len();
-    if !t.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || t.name.is_empty() {
-        r.problems.add(t.name.at, format!("tool name `{name}` may only hold letters, digits and `_`"), "model APIs accept only such names; e.g. `order_status`");
+    if !t
+        .name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || t.name.is_empty()
+    {
+        r.problems.add(
+            t.name.at,
+            format!("tool name `{name}` may only hold letters, digits and `_`"),
+            "model APIs accept only such names; e.g. `order_status`",
+        );
     }
     if t.description.trim().is_empty() {
-        r.problems.add(t.name.at, format!("tool `{name}` has an empty description"), "say when the agent should use it");
+        r.problems.add(
+            t.name.at,
+            format!("tool `{name}` has an empty description"),
+            "say when the agent should use it",
+        );
     }
 
     // Input schema: an object schema, compiled once.
@@ -311,7 +399,11 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
         .map(|i| i.value.clone())
         .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
     if input_schema.get("type").and_then(Value::as_str) != Some("object") {
-        r.problems.add(at_input, format!("tool `{name}`: input must be a JSON Schema with `type: object`"), "write `input: {type: object, properties: {…}, required: […]}`");
+        r.problems.add(
+            at_input,
+            format!("tool `{name}`: input must be a JSON Schema with `type: object`"),
+            "write `input: {type: object, properties: {…}, required: […]}`",
+        );
     }
     if input_schema.get("properties").is_none() {
         input_schema["properties"] = json!({});
@@ -322,15 +414,30 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
         .unwrap_or_default();
     let required: BTreeSet<String> = input_schema["required"]
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     for missing in required.difference(&properties) {
-        r.problems.add(at_input, format!("tool `{name}`: required input `{missing}` is not in `properties`"), "add it to `properties` or remove it from `required`");
+        r.problems.add(
+            at_input,
+            format!("tool `{name}`: required input `{missing}` is not in `properties`"),
+            "add it to `properties` or remove it from `required`",
+        );
     }
-    let validator = match jsonschema::options().should_validate_formats(true).build(&input_schema) {
+    let validator = match jsonschema::options()
+        .should_validate_formats(true)
+        .build(&input_schema)
+    {
         Ok(v) => Some(v),
         Err(e) => {
-            r.problems.add(at_input, format!("tool `{name}`: invalid input schema: {e}"), "fix the JSON Schema (draft 2020-12)");
+            r.problems.add(
+                at_input,
+                format!("tool `{name}`: invalid input schema: {e}"),
+                "fix the JSON Schema (draft 2020-12)",
+            );
             None
         }
     };
@@ -342,14 +449,30 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
             Some(s) => {
                 bound.insert(input.clone(), s);
             }
-            None => r.problems.add(source.at, format!("tool `{name}`: unknown bound source `{}`", source.value), "use `user.email`, `user.id`, `conversation.id` or `user_data.<field>`"),
+            None => r.problems.add(
+                source.at,
+                format!("tool `{name}`: unknown bound source `{}`", source.value),
+                "use `user.email`, `user.id`, `conversation.id` or `user_data.<field>`",
+            ),
         }
         if properties.contains(input) {
-            r.problems.add(source.at, format!("tool `{name}`: `{input}` is both a model input and a bound input"), "remove it from `input.properties`; bound inputs are filled by the engine only");
+            r.problems.add(
+                source.at,
+                format!("tool `{name}`: `{input}` is both a model input and a bound input"),
+                "remove it from `input.properties`; bound inputs are filled by the engine only",
+            );
         }
     }
     if t.access != Access::Public && !bound.values().any(BoundSource::is_customer) {
-        r.problems.add(t.name.at, format!("tool `{name}` has access `{:?}` but no bound input ties it to the customer", t.access).to_lowercase(), "bind the customer, e.g. `bound: {email: user.email}` or `{customer_id: user.id}`");
+        r.problems.add(
+            t.name.at,
+            format!(
+                "tool `{name}` has access `{:?}` but no bound input ties it to the customer",
+                t.access
+            )
+            .to_lowercase(),
+            "bind the customer, e.g. `bound: {email: user.email}` or `{customer_id: user.id}`",
+        );
     }
     let identifies = t.identifies.as_ref().map(|i| {
         check_pointer(&mut r.problems, &i.customer_id, "identifies.customer_id");
@@ -357,7 +480,11 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
             check_pointer(&mut r.problems, e, "identifies.email");
         }
         if t.effect == Effect::Write {
-            r.problems.add(t.name.at, format!("tool `{name}` is a write and an identifying lookup"), "identifying lookups must be reads");
+            r.problems.add(
+                t.name.at,
+                format!("tool `{name}` is a write and an identifying lookup"),
+                "identifying lookups must be reads",
+            );
         }
         Identifies {
             customer_id: i.customer_id.value.clone(),
@@ -366,10 +493,19 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
     });
 
     // Request.
-    let method = t.request.method.as_ref().map(|m| m.to_uppercase()).unwrap_or_else(|| "GET".into());
+    let method = t
+        .request
+        .method
+        .as_ref()
+        .map(|m| m.to_uppercase())
+        .unwrap_or_else(|| "GET".into());
     if !METHODS.contains(&method.as_str()) {
         let at = t.request.method.as_ref().map(|m| m.at).unwrap_or_default();
-        r.problems.add(at, format!("tool `{name}`: unknown HTTP method `{method}`"), format!("use one of {}", METHODS.join(", ")));
+        r.problems.add(
+            at,
+            format!("tool `{name}`: unknown HTTP method `{method}`"),
+            format!("use one of {}", METHODS.join(", ")),
+        );
     }
     let url = match UrlTemplate::compile(&t.request.url, &t.request.query, r.env) {
         Ok(u) => {
@@ -379,24 +515,33 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
             Some(u)
         }
         Err(e) => {
-            r.problems.add(t.request.url.at, format!("tool `{name}`: url: {e}"), "write e.g. `${SHOP_URL}/orders/{order_id}?zip={zip}`; placeholders name inputs");
+            r.problems.add(
+                t.request.url.at,
+                format!("tool `{name}`: url: {e}"),
+                "write e.g. `${SHOP_URL}/orders/{order_id}?zip={zip}`; placeholders name inputs",
+            );
             None
         }
     };
     let headers = r.header_templates(&t.request.headers, true);
-    let body = t.request.body.as_ref().and_then(|b| match BodyTemplate::compile(&b.value, r.env) {
-        Ok(body) => {
-            for s in body.secrets() {
-                r.secrets.push(s.clone());
+    let body = t
+        .request
+        .body
+        .as_ref()
+        .and_then(|b| match BodyTemplate::compile(&b.value, r.env) {
+            Ok(body) => {
+                for s in body.secrets() {
+                    r.secrets.push(s.clone());
+                }
+                Some(body)
             }
-            Some(body)
-        }
-        Err(e) => {
-            let hint = template_hint(&e);
-            r.problems.add(b.at, format!("tool `{name}`: body: {e}"), hint);
-            None
-        }
-    });
+            Err(e) => {
+                let hint = template_hint(&e);
+                r.problems
+                    .add(b.at, format!("tool `{name}`: body: {e}"), hint);
+                None
+            }
+        });
 
     // Every placeholder names an input; path placeholders must always have a value.
     let known = |n: &str| properties.contains(n) || bound.contains_key(n);
@@ -409,26 +554,45 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
         }
         used.extend(u.path_inputs().chain(u.query_inputs()).map(str::to_string));
     }
-    used.extend(headers.iter().flat_map(|(_, h)| h.inputs().map(str::to_string)));
+    used.extend(
+        headers
+            .iter()
+            .flat_map(|(_, h)| h.inputs().map(str::to_string)),
+    );
     if let Some(b) = &body {
         used.extend(b.inputs().into_iter().map(str::to_string));
     }
     for input in used.iter().filter(|i| !known(i)) {
-        r.problems.add(t.request.url.at, format!("tool `{name}`: placeholder `{{{input}}}` names no input"), "add it to `input.properties` or `bound`, or fix the spelling");
+        r.problems.add(
+            t.request.url.at,
+            format!("tool `{name}`: placeholder `{{{input}}}` names no input"),
+            "add it to `input.properties` or `bound`, or fix the spelling",
+        );
     }
 
     // Response selection.
     if let Some(p) = &t.response.pointer {
         check_pointer(&mut r.problems, p, "response.pointer");
     }
-    let jmespath = t.response.jmespath.as_ref().and_then(|j| match jmespath::compile(j) {
-        Ok(e) => Some(e),
-        Err(e) => {
-            r.problems.add(j.at, format!("tool `{name}`: invalid JMESPath: {e}"), "check the expression, e.g. `{status: status, items: items[].name}`");
-            None
-        }
-    });
-    let answer_template = t.answer.as_ref().and_then(|a| r.answer_template(format!("tools.{name}.answer"), a));
+    let jmespath = t
+        .response
+        .jmespath
+        .as_ref()
+        .and_then(|j| match jmespath::compile(j) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                r.problems.add(
+                    j.at,
+                    format!("tool `{name}`: invalid JMESPath: {e}"),
+                    "check the expression, e.g. `{status: status, items: items[].name}`",
+                );
+                None
+            }
+        });
+    let answer_template = t
+        .answer
+        .as_ref()
+        .and_then(|a| r.answer_template(format!("tools.{name}.answer"), a));
 
     if r.problems_len() > errors_before {
         return None;
@@ -453,7 +617,11 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
             max_chars: t.response.max_chars.unwrap_or(4000),
         },
         timeout: Duration::from_millis(t.timeout_ms.unwrap_or(10_000)),
-        retries: if t.effect == Effect::Write { 0 } else { t.retries.unwrap_or(2) },
+        retries: if t.effect == Effect::Write {
+            0
+        } else {
+            t.retries.unwrap_or(2)
+        },
         idempotency_keys: t.idempotency_keys.unwrap_or(true),
         identifies,
         answer_template,
@@ -471,19 +639,34 @@ fn validate_task(problems: &mut Problems, task: &raw::RawTask, tools: &BTreeSet<
     if task.steps.is_empty() == task.instructions.is_empty() {
         problems.add(task.name.at, format!("task `{name}` must have either `steps` or `instructions`"), "write structured `steps:` (engine-driven) or plain-English `instructions:` (model-driven), not both");
     }
-    fn walk(problems: &mut Problems, task: &str, steps: &[Located<RawStep>], tools: &BTreeSet<&str>) {
+    fn walk(
+        problems: &mut Problems,
+        task: &str,
+        steps: &[Located<RawStep>],
+        tools: &BTreeSet<&str>,
+    ) {
         for step in steps {
             match &step.value {
                 RawStep::Call(call) if !tools.contains(call.tool.as_str()) => problems.add(
                     step.at,
                     format!("task `{task}` calls unknown tool `{}`", call.tool),
-                    format!("define the tool under `tools:` or use one of: {}", tools.iter().copied().collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "define the tool under `tools:` or use one of: {}",
+                        tools.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
                 ),
                 RawStep::Collect(c) => {
                     if let Some(p) = &c.pattern
                         && let Err(e) = regex::Regex::new(p)
                     {
-                        problems.add(step.at, format!("task `{task}`: slot `{}` has an invalid pattern: {e}", c.slot), "fix the regular expression");
+                        problems.add(
+                            step.at,
+                            format!(
+                                "task `{task}`: slot `{}` has an invalid pattern: {e}",
+                                c.slot
+                            ),
+                            "fix the regular expression",
+                        );
                     }
                 }
                 RawStep::If(branch) => {
@@ -498,10 +681,16 @@ fn validate_task(problems: &mut Problems, task: &raw::RawTask, tools: &BTreeSet<
     for line in &task.instructions {
         let mut rest = line.value.as_str();
         while let Some(start) = rest.find("{{") {
-            let Some(end) = rest[start..].find("}}") else { break };
+            let Some(end) = rest[start..].find("}}") else {
+                break;
+            };
             let reference = rest[start + 2..start + end].trim();
             if reference != "handover" && !tools.contains(reference) {
-                problems.add(line.at, format!("task `{name}` references unknown tool `{{{{{reference}}}}}`"), "use `{{tool_name}}` for a defined tool or `{{handover}}` to hand off");
+                problems.add(
+                    line.at,
+                    format!("task `{name}` references unknown tool `{{{{{reference}}}}}`"),
+                    "use `{{tool_name}}` for a defined tool or `{{handover}}` to hand off",
+                );
             }
             rest = &rest[start + end + 2..];
         }
@@ -510,10 +699,16 @@ fn validate_task(problems: &mut Problems, task: &raw::RawTask, tools: &BTreeSet<
 
 fn resolve_identity(r: &mut Resolver<'_>, i: &raw::RawIdentity) -> IdentityConfig {
     IdentityConfig {
-        hmac_secret: i.hmac_secret.as_ref().and_then(|s| r.secret(s, "identity hmac_secret")),
+        hmac_secret: i
+            .hmac_secret
+            .as_ref()
+            .and_then(|s| r.secret(s, "identity hmac_secret")),
         jwt: i.jwt.as_ref().map(|j| JwtConfig {
             secret: j.secret.as_ref().and_then(|s| r.secret(s, "jwt secret")),
-            public_key: j.public_key.as_ref().and_then(|s| r.secret(s, "jwt public_key")),
+            public_key: j
+                .public_key
+                .as_ref()
+                .and_then(|s| r.secret(s, "jwt public_key")),
             issuer: j.issuer.clone(),
             audience: j.audience.clone(),
         }),

@@ -1,0 +1,509 @@
+//! The offline engine: a deterministic [`ChatModel`] that needs no network and no key.
+//!
+//! It picks a tool when the message resembles the tool's description or examples, extracts
+//! inputs by their schema (enums, emails, numbers, patterns), asks for missing required inputs
+//! one at a time, answers from the tool's answer template or a plain rendering of the result,
+//! answers simple profile questions from user data, and otherwise says what it can help with.
+//! It keeps no state of its own: everything is read from the conversation, so a conversation
+//! resumes the same after a restart.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, LazyLock};
+
+use regex::Regex;
+use serde_json::{Map, Value, json};
+use switchboard_core::config::{Config, Tool};
+use switchboard_core::model::{
+    ChatModel, Message, ModelError, ModelReply, ModelRequest, TextSink, ToolCall, ToolSpec,
+};
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}").expect("static regex")
+});
+static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^-?\d+(\.\d+)?$").expect("static regex"));
+
+const STOPWORDS: &[&str] = &[
+    "a", "an", "the", "is", "are", "was", "be", "to", "of", "and", "or", "in", "on", "for", "my",
+    "me", "i", "it", "you", "your", "can", "could", "would", "please", "what", "whats", "where",
+    "how", "do", "does", "did", "this", "that", "with", "by", "from", "at", "about", "we", "our",
+    "us", "want", "like", "need", "know", "tell", "hi", "hello", "hey", "there", "am", "im",
+    "just", "some", "any", "get", "has", "have", "s",
+];
+
+/// The offline engine.
+pub struct OfflineEngine {
+    config: Arc<Config>,
+}
+
+impl OfflineEngine {
+    /// An engine for this config (it reads tool examples, answer templates and profile answers).
+    pub fn new(config: Arc<Config>) -> Self {
+        Self { config }
+    }
+}
+
+/// Lower-cased content words, lightly stemmed (plural `s` dropped).
+fn words(text: &str) -> BTreeSet<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !STOPWORDS.contains(w))
+        .map(|w| {
+            if w.len() > 3 {
+                w.strip_suffix('s').unwrap_or(w).to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Candidate value tokens: whitespace-separated, trimmed of surrounding punctuation.
+fn tokens(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|t| {
+            t.trim_matches(|c: char| {
+                matches!(
+                    c,
+                    ',' | '.' | '!' | '?' | ';' | ':' | '"' | '\'' | '(' | ')'
+                )
+            })
+        })
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn overlap(message: &BTreeSet<String>, reference: &str) -> f64 {
+    let reference = words(reference);
+    if reference.is_empty() {
+        return 0.0;
+    }
+    message.intersection(&reference).count() as f64 / reference.len() as f64
+}
+
+/// The question asked for a missing input (also how a later turn recognises the question).
+fn ask_text(spec: &ToolSpec, input: &str) -> String {
+    let description = spec.parameters["properties"][input]["description"]
+        .as_str()
+        .map(str::trim);
+    match description {
+        Some(d) if !d.is_empty() => {
+            let mut chars = d.trim_end_matches('.').chars();
+            let first = chars
+                .next()
+                .map(|c| c.to_lowercase().to_string())
+                .unwrap_or_default();
+            format!("Could you tell me {first}{}?", chars.as_str())
+        }
+        _ => format!("Could you tell me the {}?", input.replace('_', " ")),
+    }
+}
+
+fn required(spec: &ToolSpec) -> Vec<String> {
+    spec.parameters["required"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Extracts one input's value from a message, not reusing tokens already taken.
+fn extract(
+    property: &Value,
+    text: &str,
+    asked: bool,
+    taken: &mut BTreeSet<String>,
+) -> Option<Value> {
+    let kind = property["type"].as_str().unwrap_or("string");
+    if let Some(choices) = property["enum"].as_array() {
+        let lower = text.to_lowercase();
+        return choices
+            .iter()
+            .find(|c| {
+                c.as_str().is_some_and(|c| {
+                    let c = c.to_lowercase();
+                    lower
+                        .split(|ch: char| !ch.is_alphanumeric() && ch != '_' && ch != '-')
+                        .any(|w| w == c)
+                        || (c.contains(' ') && lower.contains(&c))
+                })
+            })
+            .cloned();
+    }
+    let candidates = tokens(text);
+    let free: Vec<&String> = candidates.iter().filter(|t| !taken.contains(*t)).collect();
+    let pick = |t: &String, taken: &mut BTreeSet<String>| {
+        taken.insert(t.clone());
+    };
+    if property["format"] == "email" {
+        let found = EMAIL.find(text)?.as_str().to_string();
+        taken.insert(found.clone());
+        return Some(json!(found));
+    }
+    if kind == "integer" || kind == "number" {
+        let t = free.into_iter().find(|t| NUMBER.is_match(t))?;
+        pick(t, taken);
+        let value: Value = serde_json::from_str(t).ok()?;
+        return (kind == "number" || value.is_i64() || value.is_u64()).then_some(value);
+    }
+    if kind == "boolean" {
+        let w = words(text);
+        if ["yes", "yeah", "yep", "true", "sure"]
+            .iter()
+            .any(|y| w.contains(*y))
+        {
+            return Some(json!(true));
+        }
+        if ["no", "nope", "false"].iter().any(|n| w.contains(*n)) {
+            return Some(json!(false));
+        }
+        return None;
+    }
+    if let Some(pattern) = property["pattern"].as_str() {
+        let full = Regex::new(&format!("^(?:{pattern})$")).ok()?;
+        let t = free
+            .into_iter()
+            .find(|t| full.is_match(t) || full.is_match(&t.to_uppercase()))?;
+        pick(t, taken);
+        let value = if full.is_match(t) {
+            t.clone()
+        } else {
+            t.to_uppercase()
+        };
+        return Some(json!(value));
+    }
+    // A free-text string is taken only as the answer to its own question.
+    let whole = text.trim();
+    (asked && !whole.is_empty()).then(|| json!(whole))
+}
+
+/// Renders a JSON value for a customer: `key: value` lines for objects, items for arrays.
+fn render_plain(value: &Value) -> String {
+    fn scalar(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Null => "—".into(),
+            Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(", "),
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", k.replace('_', " "), scalar(v)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        }
+    }
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("- {}: {}", k.replace('_', " "), scalar(v)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Value::Array(items) if items.is_empty() => "nothing".into(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| format!("- {}", scalar(i)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => scalar(other),
+    }
+}
+
+enum Intent<'a> {
+    Tool {
+        spec: &'a ToolSpec,
+        texts: Vec<&'a str>,
+        asked: Option<String>,
+    },
+    Profile(String),
+    Help,
+}
+
+impl OfflineEngine {
+    fn tool(&self, name: &str) -> Option<&Arc<Tool>> {
+        self.config.tool(name)
+    }
+
+    fn score(&self, spec: &ToolSpec, message: &str) -> f64 {
+        let message_words = words(message);
+        let Some(tool) = self.tool(&spec.name) else {
+            return 0.0;
+        };
+        let best_example = tool
+            .examples
+            .iter()
+            .map(|e| overlap(&message_words, e))
+            .fold(0.0, f64::max);
+        let description = overlap(&message_words, &tool.description) * 0.8;
+        let name = overlap(&message_words, &spec.name.replace('_', " ")) * 0.8;
+        // A value that fits one of the tool's patterned inputs (an order id) is strong evidence.
+        let mut taken = BTreeSet::new();
+        let patterned = spec.parameters["properties"]
+            .as_object()
+            .map(|props| {
+                props.values().any(|p| {
+                    p["pattern"].is_string() && extract(p, message, false, &mut taken).is_some()
+                })
+            })
+            .unwrap_or(false);
+        best_example.max(description).max(name) + if patterned { 0.3 } else { 0.0 }
+    }
+
+    fn profile_answer(&self, message: &str, user_data: Option<&Value>) -> Option<String> {
+        let data = user_data?;
+        let lower = message.to_lowercase();
+        let message_words = words(message);
+        if let Some(config) = &self.config.user_data {
+            for answer in &config.answers {
+                if answer.when.iter().any(|w| lower.contains(w.as_str())) {
+                    let template = self.config.templates.get_template(&answer.template).ok()?;
+                    return template.render(minijinja::context! { user => minijinja::Value::from(minijinja::value::Serde(data)) }).ok();
+                }
+            }
+        }
+        let Value::Object(map) = data else {
+            return None;
+        };
+        let hits: Vec<String> = map
+            .iter()
+            .filter(|(k, _)| {
+                let key_words = words(&k.replace('_', " "));
+                !key_words.is_empty() && key_words.is_subset(&message_words)
+            })
+            .map(|(k, v)| format!("Your {}: {}", k.replace('_', " "), render_plain(v)))
+            .collect();
+        (!hits.is_empty()).then(|| hits.join("\n"))
+    }
+
+    fn help(&self, tools: &[ToolSpec]) -> String {
+        let mut text = self
+            .config
+            .agent
+            .fallback
+            .clone()
+            .unwrap_or_else(|| "I'm not sure I understood.".into());
+        if tools.is_empty() {
+            text.push_str(
+                " I can't look anything up for you here; a person from our team can help.",
+            );
+            return text;
+        }
+        text.push_str(" I can help with:");
+        for spec in tools {
+            let first_sentence = spec
+                .description
+                .split(". ")
+                .next()
+                .unwrap_or(&spec.description)
+                .trim_end_matches('.');
+            text.push_str(&format!("\n- {first_sentence}"));
+        }
+        text
+    }
+
+    fn choose<'a>(&self, request: &'a ModelRequest<'a>) -> Intent<'a> {
+        let messages = request.messages;
+        let Some(current) = messages.iter().rev().find_map(|m| match m {
+            Message::User { content } => Some(content.as_str()),
+            _ => None,
+        }) else {
+            return Intent::Help;
+        };
+        let last_assistant = messages.iter().rev().skip(1).find_map(|m| match m {
+            Message::Assistant {
+                content: Some(c),
+                tool_calls,
+            } if tool_calls.is_empty() => Some(c.as_str()),
+            _ => None,
+        });
+        // The question this engine asked last turn, if it was one.
+        let pending = last_assistant.and_then(|text| {
+            request.tools.iter().find_map(|spec| {
+                spec.parameters["properties"]
+                    .as_object()?
+                    .keys()
+                    .find(|k| ask_text(spec, k) == text)
+                    .map(|k| (spec, k.clone()))
+            })
+        });
+        let best = request
+            .tools
+            .iter()
+            .map(|spec| (spec, self.score(spec, current)))
+            .filter(|(_, s)| *s >= 0.34)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((spec, asked)) = pending {
+            let switched = best.is_some_and(|(b, s)| b.name != spec.name && s >= 0.6);
+            if !switched {
+                // Every customer message since the intent began contributes values.
+                let episode_start = messages
+                    .iter()
+                    .rposition(|m| matches!(m, Message::Assistant { content: Some(c), tool_calls } if tool_calls.is_empty() && request.tools.iter().all(|s| s.parameters["properties"].as_object().is_none_or(|p| p.keys().all(|k| ask_text(s, k) != *c)))))
+                    .map(|i| i + 1)
+                    .unwrap_or(0);
+                let texts = messages[episode_start..]
+                    .iter()
+                    .filter_map(|m| match m {
+                        Message::User { content } => Some(content.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                return Intent::Tool {
+                    spec,
+                    texts,
+                    asked: Some(asked),
+                };
+            }
+        }
+        if let Some(answer) = self.profile_answer(current, request.user_data) {
+            return Intent::Profile(answer);
+        }
+        match best {
+            Some((spec, _)) => Intent::Tool {
+                spec,
+                texts: vec![current],
+                asked: None,
+            },
+            None => Intent::Help,
+        }
+    }
+
+    fn answer_from_results(&self, request: &ModelRequest<'_>) -> Option<String> {
+        let messages = request.messages;
+        let last_user = messages
+            .iter()
+            .rposition(|m| matches!(m, Message::User { .. }))?;
+        let (calls, results): (Vec<&ToolCall>, Vec<(&str, &str)>) = {
+            let mut calls = Vec::new();
+            let mut results = Vec::new();
+            for m in &messages[last_user..] {
+                match m {
+                    Message::Assistant { tool_calls, .. } => calls.extend(tool_calls.iter()),
+                    Message::Tool { name, content, .. } => {
+                        results.push((name.as_str(), content.as_str()))
+                    }
+                    _ => {}
+                }
+            }
+            (calls, results)
+        };
+        let (name, content) = *results.last()?;
+        let input = calls
+            .iter()
+            .rev()
+            .find(|c| c.name == name)
+            .map(|c| c.arguments.clone())
+            .unwrap_or(Value::Null);
+        let parsed: Value = serde_json::from_str(content).unwrap_or(Value::Null);
+        if let Some(error) = parsed.get("error") {
+            let message = error["message"].as_str().unwrap_or("something went wrong");
+            let status = error["status"].as_u64();
+            return Some(match (error["kind"].as_str(), status) {
+                (Some("client_error"), Some(404)) => format!(
+                    "I couldn't find that. Please check the details and try again ({message})."
+                ),
+                (Some("refused"), _) => format!("I can't do that here: {message}."),
+                (Some("server_error" | "timeout" | "unreachable"), _) => {
+                    "Sorry, I can't reach that system right now. Please try again in a few minutes."
+                        .to_string()
+                }
+                _ => format!("Sorry, I couldn't get that: {message}."),
+            });
+        }
+        let result = parsed.get("result").cloned().unwrap_or(Value::Null);
+        if let Some(template) = self.tool(name).and_then(|t| t.answer_template.as_ref()) {
+            let rendered = self
+                .config
+                .templates
+                .get_template(template)
+                .and_then(|t| t.render(minijinja::context! { result => minijinja::Value::from(minijinja::value::Serde(&result)), input => minijinja::Value::from(minijinja::value::Serde(&input)) }));
+            if let Ok(text) = rendered
+                && !text.trim().is_empty()
+            {
+                return Some(text.trim().to_string());
+            }
+        }
+        Some(match result {
+            Value::Null => "Done.".to_string(),
+            other => format!("Here is what I found:\n{}", render_plain(&other)),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl ChatModel for OfflineEngine {
+    fn name(&self) -> String {
+        "offline".into()
+    }
+
+    async fn complete(
+        &self,
+        request: &ModelRequest<'_>,
+        text: &dyn TextSink,
+    ) -> Result<ModelReply, ModelError> {
+        let reply = self.decide(request);
+        if let Some(t) = &reply.text {
+            text.text_delta(t);
+        }
+        Ok(reply)
+    }
+}
+
+impl OfflineEngine {
+    /// The next step, synchronously (the engine does no I/O).
+    pub fn decide(&self, request: &ModelRequest<'_>) -> ModelReply {
+        let say = |t: String| ModelReply {
+            text: Some(t),
+            tool_calls: Vec::new(),
+        };
+        if matches!(request.messages.last(), Some(Message::Tool { .. })) {
+            return say(self
+                .answer_from_results(request)
+                .unwrap_or_else(|| "Done.".into()));
+        }
+        match self.choose(request) {
+            Intent::Help => say(self.help(&request.tools)),
+            Intent::Profile(answer) => say(answer),
+            Intent::Tool { spec, texts, asked } => {
+                let properties = spec.parameters["properties"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                let mut inputs = Map::new();
+                let mut taken = BTreeSet::new();
+                let last = texts.len().saturating_sub(1);
+                for (i, text) in texts.iter().enumerate() {
+                    // The asked input gets first pick of the answer to its question.
+                    let mut order: Vec<&String> = properties.keys().collect();
+                    if i == last
+                        && let Some(a) = &asked
+                    {
+                        order.sort_by_key(|k| *k != a);
+                    }
+                    for key in order {
+                        let is_asked = i == last && asked.as_deref() == Some(key.as_str());
+                        if let Some(v) = extract(&properties[key], text, is_asked, &mut taken) {
+                            inputs.insert(key.clone(), v);
+                        }
+                    }
+                }
+                if let Some(missing) = required(spec).into_iter().find(|r| !inputs.contains_key(r))
+                {
+                    return say(ask_text(spec, &missing));
+                }
+                let id = format!("call_{}", request.messages.len());
+                ModelReply {
+                    text: None,
+                    tool_calls: vec![ToolCall {
+                        id,
+                        name: spec.name.clone(),
+                        arguments: Value::Object(inputs),
+                    }],
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! What both network providers share: POST with retries on 429/5xx and backoff, error
+//! mapping without secrets, and a small server-sent-events reader.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use switchboard_core::model::ModelError;
+use switchboard_core::secret::Redactor;
+
+/// Settings for one provider's HTTP calls.
+pub struct Transport {
+    pub client: reqwest::Client,
+    pub max_retries: u32,
+    pub backoff: Duration,
+    pub redactor: Redactor,
+}
+
+impl Transport {
+    /// A transport with the config's timeout.
+    pub fn new(timeout: Duration, max_retries: u32, redactor: Redactor) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client configuration is static and valid");
+        Self {
+            client,
+            max_retries,
+            backoff: Duration::from_millis(250),
+            redactor,
+        }
+    }
+
+    /// POSTs JSON; retries connection errors, 429 and 5xx with exponential backoff (honouring
+    /// a short `Retry-After`). Returns a successful response.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+        body: &Value,
+    ) -> Result<reqwest::Response, ModelError> {
+        let mut attempt = 0u32;
+        loop {
+            let sent = self
+                .client
+                .post(url)
+                .headers(headers.clone())
+                .json(body)
+                .send()
+                .await;
+            let retry_after = match sent {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retryable = status == 429 || status >= 500;
+                    let retry_after = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .map(|s| Duration::from_secs(s.min(10)));
+                    let text = response.text().await.unwrap_or_default();
+                    let message: String = serde_json::from_str::<Value>(&text)
+                        .ok()
+                        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+                        .unwrap_or(text)
+                        .chars()
+                        .take(300)
+                        .collect();
+                    if !retryable || attempt >= self.max_retries {
+                        return Err(ModelError::Status {
+                            status,
+                            message: self.redactor.redact(&message),
+                        });
+                    }
+                    retry_after
+                }
+                Err(e) => {
+                    if attempt >= self.max_retries {
+                        let what = if e.is_timeout() {
+                            "timed out"
+                        } else {
+                            "could not connect"
+                        };
+                        return Err(ModelError::Transport(what.into()));
+                    }
+                    None
+                }
+            };
+            tokio::time::sleep(retry_after.unwrap_or(self.backoff * 2u32.pow(attempt))).await;
+            attempt += 1;
+        }
+    }
+}
+
+/// One server-sent event.
+#[derive(Debug, Default, PartialEq)]
+pub struct SseEvent {
+    pub event: Option<String>,
+    pub data: String,
+}
+
+/// Reads server-sent events from a response, calling `on_event` for each; stops early when it
+/// returns `false`.
+pub async fn read_sse(
+    response: reqwest::Response,
+    mut on_event: impl FnMut(SseEvent) -> Result<bool, ModelError>,
+) -> Result<(), ModelError> {
+    let mut stream = response.bytes_stream();
+    let mut buffer = String::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ModelError::Transport("the stream broke off".into()))?;
+        buffer.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n"));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            if let Some(event) = parse_block(&block)
+                && !on_event(event)?
+            {
+                return Ok(());
+            }
+        }
+    }
+    if let Some(event) = parse_block(&buffer) {
+        on_event(event)?;
+    }
+    Ok(())
+}
+
+fn parse_block(block: &str) -> Option<SseEvent> {
+    let mut event = SseEvent::default();
+    let mut has_data = false;
+    for line in block.lines() {
+        if let Some(value) = line.strip_prefix("data:") {
+            if has_data {
+                event.data.push('\n');
+            }
+            event
+                .data
+                .push_str(value.strip_prefix(' ').unwrap_or(value));
+            has_data = true;
+        } else if let Some(value) = line.strip_prefix("event:") {
+            event.event = Some(value.trim().to_string());
+        }
+    }
+    has_data.then_some(event)
+}
+
+/// Parses a tool call's argument text; text that is not a JSON object is kept as a string so
+/// the engine's validation reports it to the model.
+pub fn parse_arguments(text: &str) -> Value {
+    if text.trim().is_empty() {
+        return Value::Object(Default::default());
+    }
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_blocks_parse() {
+        assert_eq!(
+            parse_block("event: x\ndata: {\"a\":1}\n\n"),
+            Some(SseEvent {
+                event: Some("x".into()),
+                data: "{\"a\":1}".into()
+            })
+        );
+        assert_eq!(parse_block(": comment\n\n"), None);
+        assert_eq!(parse_block("data: a\ndata: b\n\n").unwrap().data, "a\nb");
+    }
+}
