@@ -43,10 +43,19 @@ fn a_valid_config_loads() {
 
 #[test]
 fn the_shop_example_loads() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/shop/switchboard.yaml")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/shop/switchboard.yaml"
+    ))
+    .unwrap();
     let config = Config::from_yaml("examples/shop/switchboard.yaml", &text, &env()).unwrap();
     assert_eq!(config.tools.len(), 4);
-    assert!(!config.redactor.redact("Bearer sk-test-123456").contains("sk-test"));
+    assert!(
+        !config
+            .redactor
+            .redact("Bearer sk-test-123456")
+            .contains("sk-test")
+    );
 }
 
 #[test]
@@ -71,12 +80,18 @@ fn broken_yaml() {
 
 #[test]
 fn missing_environment_variable() {
-    insta::assert_snapshot!(check(&format!("agent:\n  name: shop\n{}", TOOL.replace("SHOP_API_KEY", "NOT_SET_KEY"))));
+    insta::assert_snapshot!(check(&format!(
+        "agent:\n  name: shop\n{}",
+        TOOL.replace("SHOP_API_KEY", "NOT_SET_KEY")
+    )));
 }
 
 #[test]
 fn placeholder_in_host() {
-    insta::assert_snapshot!(check(&format!("agent:\n  name: shop\n{}", TOOL.replace("${SHOP_URL}", "http://{zip}.shop.test"))));
+    insta::assert_snapshot!(check(&format!(
+        "agent:\n  name: shop\n{}",
+        TOOL.replace("${SHOP_URL}", "http://{zip}.shop.test")
+    )));
 }
 
 #[test]
@@ -95,12 +110,18 @@ fn verified_tool_without_customer_binding_and_inline_secret() {
 
 #[test]
 fn placeholder_that_names_no_input() {
-    insta::assert_snapshot!(check(&format!("agent:\n  name: shop\n{}", TOOL.replace("zip={zip}", "zip={postcode}"))));
+    insta::assert_snapshot!(check(&format!(
+        "agent:\n  name: shop\n{}",
+        TOOL.replace("zip={zip}", "zip={postcode}")
+    )));
 }
 
 #[test]
 fn committed_schema_is_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/switchboard.schema.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schema/switchboard.schema.json"
+    );
     let generated = serde_json::to_string_pretty(&Config::json_schema()).unwrap() + "\n";
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(path, &generated).unwrap();

@@ -252,21 +252,31 @@ impl OfflineEngine {
         best_example.max(description).max(name) + if patterned { 0.3 } else { 0.0 }
     }
 
-    fn profile_answer(&self, message: &str, user_data: Option<&Value>) -> Option<String> {
+    /// A configured answer from user data whose trigger phrase the message contains.
+    fn configured_profile_answer(
+        &self,
+        message: &str,
+        user_data: Option<&Value>,
+    ) -> Option<String> {
         let data = user_data?;
         let lower = message.to_lowercase();
-        let message_words = words(message);
-        if let Some(config) = &self.config.user_data {
-            for answer in &config.answers {
-                if answer.when.iter().any(|w| lower.contains(w.as_str())) {
-                    let template = self.config.templates.get_template(&answer.template).ok()?;
-                    return template.render(minijinja::context! { user => minijinja::Value::from(minijinja::value::Serde(data)) }).ok();
-                }
-            }
-        }
-        let Value::Object(map) = data else {
+        let answer = self
+            .config
+            .user_data
+            .as_ref()?
+            .answers
+            .iter()
+            .find(|a| a.when.iter().any(|w| lower.contains(w.as_str())))?;
+        let template = self.config.templates.get_template(&answer.template).ok()?;
+        template.render(minijinja::context! { user => minijinja::Value::from(minijinja::value::Serde(data)) }).ok()
+    }
+
+    /// The user-data fields the message names (`plan` → "Your plan: Pro").
+    fn generic_profile_answer(&self, message: &str, user_data: Option<&Value>) -> Option<String> {
+        let Value::Object(map) = user_data? else {
             return None;
         };
+        let message_words = words(message);
         let hits: Vec<String> = map
             .iter()
             .filter(|(k, _)| {
@@ -358,15 +368,20 @@ impl OfflineEngine {
                 };
             }
         }
-        if let Some(answer) = self.profile_answer(current, request.user_data) {
+        // Specific profile phrases ("last order") win; then tools; then any user-data field
+        // the message names.
+        if let Some(answer) = self.configured_profile_answer(current, request.user_data) {
             return Intent::Profile(answer);
         }
-        match best {
-            Some((spec, _)) => Intent::Tool {
+        if let Some((spec, _)) = best {
+            return Intent::Tool {
                 spec,
                 texts: vec![current],
                 asked: None,
-            },
+            };
+        }
+        match self.generic_profile_answer(current, request.user_data) {
+            Some(answer) => Intent::Profile(answer),
             None => Intent::Help,
         }
     }
