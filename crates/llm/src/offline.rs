@@ -522,3 +522,151 @@ impl OfflineEngine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use switchboard_core::model::NoText;
+
+    const YAML: &str = r#"
+agent:
+  name: t
+  fallback: I'm the test assistant.
+tools:
+  - name: book_demo
+    description: Book a product demo.
+    examples: [book a demo, schedule a demo]
+    input:
+      type: object
+      properties:
+        email: {type: string, format: email, description: Your work email}
+        seats: {type: integer, description: How many seats you need}
+        plan: {type: string, enum: [basic, pro, enterprise], description: The plan you are interested in}
+        company: {type: string, description: The name of your company}
+      required: [email, seats, plan, company]
+    request:
+      url: http://api.test/demo
+    answer: "Booked for {{ input.company }} ({{ input.seats }} seats, {{ input.plan }})."
+  - name: order_status
+    description: Look up an order.
+    examples: [where is my order]
+    input:
+      type: object
+      properties:
+        order_id: {type: string, pattern: "W\\d{7}", description: The order number}
+      required: [order_id]
+    request:
+      url: http://api.test/orders/{order_id}
+"#;
+
+    fn engine() -> (OfflineEngine, Vec<ToolSpec>) {
+        let config = Arc::new(Config::from_yaml("t.yaml", YAML, &BTreeMap::new()).unwrap());
+        let specs = config
+            .tools
+            .iter()
+            .map(|t| ToolSpec {
+                name: t.name.clone(),
+                description: t.description.clone(),
+                parameters: t.input_schema.clone(),
+            })
+            .collect();
+        (OfflineEngine::new(config), specs)
+    }
+
+    /// Plays customer messages; returns the engine's replies (text, or `call NAME ARGS`).
+    fn play(messages: &[&str]) -> Vec<String> {
+        let (engine, tools) = engine();
+        let mut history = Vec::new();
+        let mut replies = Vec::new();
+        for m in messages {
+            history.push(Message::User {
+                content: m.to_string(),
+            });
+            let request = ModelRequest {
+                system: String::new(),
+                messages: &history,
+                tools: tools.clone(),
+                user_data: None,
+            };
+            let reply = engine.decide(&request);
+            match reply.tool_calls.first() {
+                Some(call) => {
+                    replies.push(format!("call {} {}", call.name, call.arguments));
+                    history.push(Message::Assistant {
+                        content: None,
+                        tool_calls: reply.tool_calls.clone(),
+                    });
+                    history.push(Message::Tool {
+                        call_id: call.id.clone(),
+                        name: call.name.clone(),
+                        content: r#"{"result":{"ok":true}}"#.into(),
+                    });
+                    let request = ModelRequest {
+                        system: String::new(),
+                        messages: &history,
+                        tools: tools.clone(),
+                        user_data: None,
+                    };
+                    let answer = engine.decide(&request).text.unwrap();
+                    replies.push(answer.clone());
+                    history.push(Message::Assistant {
+                        content: Some(answer),
+                        tool_calls: Vec::new(),
+                    });
+                }
+                None => {
+                    let text = reply.text.unwrap();
+                    replies.push(text.clone());
+                    history.push(Message::Assistant {
+                        content: Some(text),
+                        tool_calls: Vec::new(),
+                    });
+                }
+            }
+        }
+        replies
+    }
+
+    #[test]
+    fn extracts_emails_numbers_and_enums_and_asks_for_the_rest_one_at_a_time() {
+        let replies = play(&[
+            "I'd like to book a demo for 12 seats, I'm ana@corp.io",
+            "pro",
+            "Globex Corporation",
+        ]);
+        assert_eq!(
+            replies[0],
+            "Could you tell me the plan you are interested in?"
+        );
+        assert_eq!(replies[1], "Could you tell me the name of your company?");
+        assert_eq!(
+            replies[2],
+            r#"call book_demo {"company":"Globex Corporation","email":"ana@corp.io","plan":"pro","seats":12}"#
+        );
+        assert_eq!(replies[3], "Booked for Globex Corporation (12 seats, pro).");
+    }
+
+    #[test]
+    fn all_inputs_in_one_message_call_at_once_and_patterns_are_anchored() {
+        let replies = play(&["where is my order XW12345678 or W1234567?"]);
+        assert_eq!(replies[0], r#"call order_status {"order_id":"W1234567"}"#);
+        assert_eq!(replies[1], "Here is what I found:\n- ok: true");
+    }
+
+    #[test]
+    fn unrelated_messages_get_the_list_of_what_it_can_do() {
+        let replies = play(&["what's the weather like?"]);
+        assert_eq!(
+            replies[0],
+            "I'm the test assistant. I can help with:\n- Book a product demo\n- Look up an order"
+        );
+    }
+
+    #[test]
+    fn a_new_request_mid_collection_switches_intent() {
+        let replies = play(&["book a demo", "where is my order W7654321"]);
+        assert_eq!(replies[0], "Could you tell me your work email?");
+        assert_eq!(replies[1], r#"call order_status {"order_id":"W7654321"}"#);
+    }
+}
