@@ -190,7 +190,8 @@ pub async fn tool_call(
             names.join(", ")
         );
     };
-    let inputs = inputs_from_pairs(pairs.iter().map(String::as_str)).map_err(anyhow::Error::msg)?;
+    let inputs =
+        inputs_from_pairs(tool, pairs.iter().map(String::as_str)).map_err(anyhow::Error::msg)?;
     let identity = identity(email)?;
     let runner = HttpToolRunner::new(config.clone());
     let conversation_id = format!("cli-{}", uuid::Uuid::new_v4());

@@ -305,9 +305,11 @@ impl ToolRunner for HttpToolRunner {
     }
 }
 
-/// Inputs from `key=value` pairs (the CLI's `tool call`): a value that parses as JSON keeps its
-/// type (`qty=3`), anything else is a string.
+/// Inputs from `key=value` pairs (the CLI's `tool call`), typed by the tool's input schema: a
+/// value for a `string` input stays text (`zip=01234`); any other value that parses as JSON
+/// keeps its JSON type (`qty=3`, `gift=true`).
 pub fn inputs_from_pairs<'a>(
+    tool: &switchboard_core::config::Tool,
     pairs: impl IntoIterator<Item = &'a str>,
 ) -> Result<BTreeMap<String, Value>, String> {
     let mut inputs = BTreeMap::new();
@@ -315,10 +317,15 @@ pub fn inputs_from_pairs<'a>(
         let (key, value) = pair
             .split_once('=')
             .ok_or_else(|| format!("`{pair}` is not key=value"))?;
-        let parsed = serde_json::from_str::<Value>(value)
-            .ok()
-            .filter(|v| !v.is_string())
-            .unwrap_or_else(|| Value::String(value.to_string()));
+        let is_text = tool
+            .input_property(key)
+            .is_none_or(|p| p["type"] == "string");
+        let parsed = if is_text {
+            Value::String(value.to_string())
+        } else {
+            serde_json::from_str::<Value>(value)
+                .unwrap_or_else(|_| Value::String(value.to_string()))
+        };
         inputs.insert(key.to_string(), parsed);
     }
     Ok(inputs)

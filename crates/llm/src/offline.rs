@@ -527,7 +527,6 @@ impl OfflineEngine {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
-    use switchboard_core::model::NoText;
 
     const YAML: &str = r#"
 agent:

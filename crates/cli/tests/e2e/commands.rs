@@ -1,0 +1,162 @@
+//! The one-shot commands through the real binary: check, check --ping, tool call, schema.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const SHOP_YAML: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/shop/switchboard.yaml"
+);
+
+#[tokio::test]
+async fn check_validates_and_pings() {
+    let shop = shop().await;
+    let url = shop.url();
+    let env = [("SHOP_URL", url.as_str()), ("SHOP_API_KEY", CANARY)];
+    let ok = run_binary(
+        &["check", "--config", SHOP_YAML, "--ping", "--json"],
+        "",
+        &env,
+    )
+    .await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let report: Value = serde_json::from_str(&ok.stdout).unwrap();
+    assert_eq!(report["agent"], "acme-shop");
+    assert_eq!(report["tasks"][0], "cancel_my_order");
+    assert!(
+        report["ping"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["reachable"] == true),
+        "{report}"
+    );
+
+    drop(shop);
+    let down = run_binary(&["check", "--config", SHOP_YAML, "--ping"], "", &env).await;
+    assert_eq!(down.code, 2, "an unreachable API is a failed check");
+    assert!(down.stdout.contains("UNREACHABLE"), "{}", down.stdout);
+
+    let missing = run_binary(
+        &["check", "--config", SHOP_YAML],
+        "",
+        &[("SHOP_URL", "http://127.0.0.1:9")],
+    )
+    .await;
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("switchboard.yaml:20:20: header `Authorization`: environment variable `SHOP_API_KEY` is not set"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("fix: set the environment variable"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[tokio::test]
+async fn tool_call_runs_reads_and_refuses_writes_unless_asked() {
+    let shop = shop().await;
+    let url = shop.url();
+    let env = [("SHOP_URL", url.as_str()), ("SHOP_API_KEY", CANARY)];
+    let read = run_binary(
+        &[
+            "tool",
+            "call",
+            "--config",
+            SHOP_YAML,
+            "order_status",
+            "order_id=W1000001",
+            "zip=10001",
+        ],
+        "",
+        &env,
+    )
+    .await;
+    assert_eq!(read.code, 0, "{}", read.stderr);
+    let output: Value = serde_json::from_str(&read.stdout).unwrap();
+    assert_eq!(output["result"]["status"], "shipped");
+    assert_eq!(
+        output["request"]["headers"]["Authorization"],
+        "Bearer [REDACTED]"
+    );
+
+    let invalid = run_binary(
+        &[
+            "tool",
+            "call",
+            "--config",
+            SHOP_YAML,
+            "order_status",
+            "order_id=123",
+            "zip=10001",
+        ],
+        "",
+        &env,
+    )
+    .await;
+    assert_eq!(invalid.code, 2);
+    assert!(
+        invalid.stdout.contains("invalid_input"),
+        "{}",
+        invalid.stdout
+    );
+
+    let args = [
+        "tool",
+        "call",
+        "--config",
+        SHOP_YAML,
+        "cancel_order",
+        "order_id=W1000002",
+        "reason=other",
+        "--email",
+        "alice@example.com",
+    ];
+    let refused = run_binary(&args, "", &env).await;
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stdout.contains("write_outside_task"),
+        "{}",
+        refused.stdout
+    );
+    assert_eq!(shop.order_status("W1000002").as_deref(), Some("pending"));
+
+    let anonymous = run_binary(
+        &[
+            "tool",
+            "call",
+            "--config",
+            SHOP_YAML,
+            "cancel_order",
+            "order_id=W1000002",
+            "reason=other",
+            "--allow-write",
+        ],
+        "",
+        &env,
+    )
+    .await;
+    assert!(
+        anonymous.stdout.contains("not_allowed"),
+        "{}",
+        anonymous.stdout
+    );
+
+    let mut with_write = args.to_vec();
+    with_write.push("--allow-write");
+    let written = run_binary(&with_write, "", &env).await;
+    assert_eq!(written.code, 0, "{}", written.stdout);
+    assert_eq!(shop.order_status("W1000002").as_deref(), Some("cancelled"));
+}
+
+#[tokio::test]
+async fn schema_prints_the_committed_schema() {
+    let run = run_binary(&["schema"], "", &[]).await;
+    assert_eq!(run.code, 0);
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schema/switchboard.schema.json"
+    ))
+    .unwrap();
+    assert_eq!(run.stdout, committed);
+}
