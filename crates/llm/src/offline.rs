@@ -212,6 +212,12 @@ fn render_plain(value: &Value) -> String {
     }
 }
 
+/// Words that make a whole message a thank-you or a goodbye.
+const THANKS: &[&str] = &[
+    "thank", "thanks", "thx", "ok", "okay", "great", "perfect", "cheer", "cheers", "bye",
+    "goodbye", "awesome", "cool",
+];
+
 enum Intent<'a> {
     Tool {
         spec: &'a ToolSpec,
@@ -219,6 +225,7 @@ enum Intent<'a> {
         asked: Option<String>,
     },
     Profile(String),
+    Thanks,
     Help,
 }
 
@@ -368,6 +375,10 @@ impl OfflineEngine {
                 };
             }
         }
+        let current_words = words(current);
+        if !current_words.is_empty() && current_words.iter().all(|w| THANKS.contains(&w.as_str())) {
+            return Intent::Thanks;
+        }
         // Specific profile phrases ("last order") win; then tools; then any user-data field
         // the message names.
         if let Some(answer) = self.configured_profile_answer(current, request.user_data) {
@@ -482,6 +493,7 @@ impl OfflineEngine {
         match self.choose(request) {
             Intent::Help => say(self.help(&request.tools)),
             Intent::Profile(answer) => say(answer),
+            Intent::Thanks => say("You're welcome! Is there anything else I can help with?".into()),
             Intent::Tool { spec, texts, asked } => {
                 let properties = spec.parameters["properties"]
                     .as_object()
@@ -651,6 +663,18 @@ tools:
         let replies = play(&["where is my order XW12345678 or W1234567?"]);
         assert_eq!(replies[0], r#"call order_status {"order_id":"W1234567"}"#);
         assert_eq!(replies[1], "Here is what I found:\n- ok: true");
+    }
+
+    #[test]
+    fn thanks_gets_a_short_answer() {
+        assert_eq!(
+            play(&["Thanks!"])[0],
+            "You're welcome! Is there anything else I can help with?"
+        );
+        assert_ne!(
+            play(&["thanks, where is my order W1234567"])[0],
+            "You're welcome! Is there anything else I can help with?"
+        );
     }
 
     #[test]
