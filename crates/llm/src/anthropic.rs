@@ -8,45 +8,22 @@ use switchboard_core::config::Config;
 use switchboard_core::model::{
     ChatModel, Message, ModelError, ModelReply, ModelRequest, TextSink, ToolCall,
 };
-use switchboard_core::secret::Secret;
 
 use crate::BuildError;
-use crate::transport::{Transport, parse_arguments, read_sse};
+use crate::transport::{Endpoint, parse_arguments, read_sse};
 
 const API_VERSION: &str = "2023-06-01";
 
 /// A client for `POST {base_url}/messages`.
 pub struct AnthropicModel {
-    url: String,
-    model: String,
-    api_key: Secret,
-    stream: bool,
-    temperature: Option<f32>,
-    max_tokens: u32,
-    transport: Transport,
+    endpoint: Endpoint,
 }
 
 impl AnthropicModel {
     /// A client from the config's model settings.
     pub fn new(config: &Config) -> Result<Self, BuildError> {
-        let m = &config.agent.model;
-        let api_key = m
-            .api_key
-            .clone()
-            .ok_or(BuildError::MissingKey("anthropic"))?;
-        let base = m
-            .base_url
-            .as_ref()
-            .map(|u| u.as_str().trim_end_matches('/').to_string())
-            .unwrap_or_default();
         Ok(Self {
-            url: format!("{base}/messages"),
-            model: m.model.clone(),
-            api_key,
-            stream: m.stream,
-            temperature: m.temperature,
-            max_tokens: m.max_tokens,
-            transport: Transport::new(m.timeout, m.max_retries, config.redactor.clone()),
+            endpoint: Endpoint::from_config(config, "anthropic", "/messages")?,
         })
     }
 
@@ -97,7 +74,7 @@ impl AnthropicModel {
             .into_iter()
             .map(|(role, content)| json!({"role": role, "content": content}))
             .collect();
-        let mut body = json!({"model": self.model, "max_tokens": self.max_tokens, "system": request.system, "messages": messages, "stream": self.stream});
+        let mut body = json!({"model": self.endpoint.model, "max_tokens": self.endpoint.max_tokens, "system": request.system, "messages": messages, "stream": self.endpoint.stream});
         if !request.tools.is_empty() {
             body["tools"] = request
                 .tools
@@ -105,7 +82,7 @@ impl AnthropicModel {
                 .map(|t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}))
                 .collect();
         }
-        if let Some(t) = self.temperature {
+        if let Some(t) = self.endpoint.temperature {
             body["temperature"] = json!(t);
         }
         body
@@ -128,7 +105,7 @@ enum Block {
 #[async_trait::async_trait]
 impl ChatModel for AnthropicModel {
     fn name(&self) -> String {
-        format!("anthropic:{}", self.model)
+        format!("anthropic:{}", self.endpoint.model)
     }
 
     async fn complete(
@@ -139,16 +116,17 @@ impl ChatModel for AnthropicModel {
         let mut headers = HeaderMap::new();
         headers.insert(
             "x-api-key",
-            HeaderValue::from_str(self.api_key.expose())
+            HeaderValue::from_str(self.endpoint.api_key.expose())
                 .map_err(|_| protocol("the API key holds characters a header cannot carry"))?,
         );
         headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
         let response = self
+            .endpoint
             .transport
-            .post(&self.url, headers, &self.body(request))
+            .post(&self.endpoint.url, headers, &self.body(request))
             .await?;
         let mut blocks: BTreeMap<u64, Block> = BTreeMap::new();
-        if !self.stream {
+        if !self.endpoint.stream {
             let body: Value = response
                 .json()
                 .await

@@ -100,17 +100,6 @@ fn ask_text(spec: &ToolSpec, input: &str) -> String {
     }
 }
 
-fn required(spec: &ToolSpec) -> Vec<String> {
-    spec.parameters["required"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Extracts one input's value from a message, not reusing tokens already taken.
 fn extract(
     property: &Value,
@@ -517,7 +506,12 @@ impl OfflineEngine {
                         }
                     }
                 }
-                if let Some(missing) = required(spec).into_iter().find(|r| !inputs.contains_key(r))
+                if let Some(missing) = self
+                    .tool(&spec.name)
+                    .map(|t| t.required_inputs())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|r| !inputs.contains_key(r))
                 {
                     return say(ask_text(spec, &missing));
                 }

@@ -9,40 +9,20 @@ use switchboard_core::config::Config;
 use switchboard_core::model::{
     ChatModel, Message, ModelError, ModelReply, ModelRequest, TextSink, ToolCall,
 };
-use switchboard_core::secret::Secret;
 
 use crate::BuildError;
-use crate::transport::{Transport, parse_arguments, read_sse};
+use crate::transport::{Endpoint, parse_arguments, read_sse};
 
 /// A client for `POST {base_url}/chat/completions`.
 pub struct OpenAiModel {
-    url: String,
-    model: String,
-    api_key: Secret,
-    stream: bool,
-    temperature: Option<f32>,
-    max_tokens: u32,
-    transport: Transport,
+    endpoint: Endpoint,
 }
 
 impl OpenAiModel {
     /// A client from the config's model settings.
     pub fn new(config: &Config) -> Result<Self, BuildError> {
-        let m = &config.agent.model;
-        let api_key = m.api_key.clone().ok_or(BuildError::MissingKey("openai"))?;
-        let base = m
-            .base_url
-            .as_ref()
-            .map(|u| u.as_str().trim_end_matches('/').to_string())
-            .unwrap_or_default();
         Ok(Self {
-            url: format!("{base}/chat/completions"),
-            model: m.model.clone(),
-            api_key,
-            stream: m.stream,
-            temperature: m.temperature,
-            max_tokens: m.max_tokens,
-            transport: Transport::new(m.timeout, m.max_retries, config.redactor.clone()),
+            endpoint: Endpoint::from_config(config, "openai", "/chat/completions")?,
         })
     }
 
@@ -64,7 +44,7 @@ impl OpenAiModel {
                 Message::Tool { call_id, content, .. } => json!({"role": "tool", "tool_call_id": call_id, "content": content}),
             });
         }
-        let mut body = json!({"model": self.model, "messages": messages, "max_tokens": self.max_tokens, "stream": self.stream});
+        let mut body = json!({"model": self.endpoint.model, "messages": messages, "max_tokens": self.endpoint.max_tokens, "stream": self.endpoint.stream});
         if !request.tools.is_empty() {
             body["tools"] = request
                 .tools
@@ -72,7 +52,7 @@ impl OpenAiModel {
                 .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
                 .collect();
         }
-        if let Some(t) = self.temperature {
+        if let Some(t) = self.endpoint.temperature {
             body["temperature"] = json!(t);
         }
         body
@@ -93,7 +73,7 @@ fn protocol(what: &str) -> ModelError {
 #[async_trait::async_trait]
 impl ChatModel for OpenAiModel {
     fn name(&self) -> String {
-        format!("openai:{}", self.model)
+        format!("openai:{}", self.endpoint.model)
     }
 
     async fn complete(
@@ -102,14 +82,15 @@ impl ChatModel for OpenAiModel {
         text: &dyn TextSink,
     ) -> Result<ModelReply, ModelError> {
         let mut headers = HeaderMap::new();
-        let auth = HeaderValue::from_str(&format!("Bearer {}", self.api_key.expose()))
+        let auth = HeaderValue::from_str(&format!("Bearer {}", self.endpoint.api_key.expose()))
             .map_err(|_| protocol("the API key holds characters a header cannot carry"))?;
         headers.insert(AUTHORIZATION, auth);
         let response = self
+            .endpoint
             .transport
-            .post(&self.url, headers, &self.body(request))
+            .post(&self.endpoint.url, headers, &self.body(request))
             .await?;
-        if !self.stream {
+        if !self.endpoint.stream {
             let body: Value = response
                 .json()
                 .await

@@ -6,8 +6,11 @@ use std::time::Duration;
 use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
+use switchboard_core::config::Config;
 use switchboard_core::model::ModelError;
-use switchboard_core::secret::Redactor;
+use switchboard_core::secret::{Redactor, Secret};
+
+use crate::BuildError;
 
 /// Settings for one provider's HTTP calls.
 pub struct Transport {
@@ -93,6 +96,43 @@ impl Transport {
             tokio::time::sleep(retry_after.unwrap_or(self.backoff * 2u32.pow(attempt))).await;
             attempt += 1;
         }
+    }
+}
+
+/// Everything a network provider needs from the config: where to POST, with what.
+pub struct Endpoint {
+    pub url: String,
+    pub model: String,
+    pub api_key: Secret,
+    pub stream: bool,
+    pub temperature: Option<f32>,
+    pub max_tokens: u32,
+    pub transport: Transport,
+}
+
+impl Endpoint {
+    /// The endpoint `{base_url}{path}` of `provider` (named in the missing-key error).
+    pub fn from_config(
+        config: &Config,
+        provider: &'static str,
+        path: &str,
+    ) -> Result<Self, BuildError> {
+        let m = &config.agent.model;
+        let api_key = m.api_key.clone().ok_or(BuildError::MissingKey(provider))?;
+        let base = m
+            .base_url
+            .as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .unwrap_or_default();
+        Ok(Self {
+            url: format!("{base}{path}"),
+            model: m.model.clone(),
+            api_key,
+            stream: m.stream,
+            temperature: m.temperature,
+            max_tokens: m.max_tokens,
+            transport: Transport::new(m.timeout, m.max_retries, config.redactor.clone()),
+        })
     }
 }
 
