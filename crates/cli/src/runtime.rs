@@ -99,13 +99,14 @@ pub async fn check(
     });
     let mut failed = false;
     if ping {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(std::time::Duration::from_secs(5))
-            .build()?;
+        let client = switchboard_connect::guarded_client(
+            config.outbound,
+            Arc::new(switchboard_connect::SystemLookup),
+        );
         let mut origins: Vec<url::Url> = config
             .tools
             .iter()
+            .filter(|t| t.effect == switchboard_core::config::Effect::Read)
             .map(|t| t.url.origin().clone())
             .collect();
         if let Some(u) = &config.user_data {
@@ -123,11 +124,14 @@ pub async fn check(
             } else {
                 client
                     .head(origin)
+                    .timeout(std::time::Duration::from_secs(5))
                     .send()
                     .await
                     .map(|r| r.status().as_u16())
                     .map_err(|e| {
-                        if e.is_timeout() {
+                        if let Some(refused) = switchboard_connect::guard::refusal_in(&e) {
+                            refused.to_string()
+                        } else if e.is_timeout() {
                             "timed out".to_string()
                         } else {
                             "could not connect".to_string()

@@ -10,6 +10,7 @@ pub mod guard;
 pub mod tools;
 pub mod user_data;
 
+pub use body::guarded_client;
 pub use guard::{NameLookup, SystemLookup};
 pub use tools::{HttpToolRunner, inputs_from_pairs};
 pub use user_data::HttpUserDataSource;
