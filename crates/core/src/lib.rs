@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod config;
+pub mod extract;
 pub mod identity;
 pub mod model;
 pub mod secret;

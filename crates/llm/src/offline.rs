@@ -8,28 +8,14 @@
 //! resumes the same after a restart.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
-use regex::Regex;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use switchboard_core::config::{Config, Tool};
+use switchboard_core::extract::{extract, overlap, render_plain, words};
 use switchboard_core::model::{
     ChatModel, Message, ModelError, ModelReply, ModelRequest, TextSink, ToolCall, ToolSpec,
 };
-
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}").expect("static regex")
-});
-static NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^-?\d+(\.\d+)?$").expect("static regex"));
-
-const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "is", "are", "was", "be", "to", "of", "and", "or", "in", "on", "for", "my",
-    "me", "i", "it", "you", "your", "can", "could", "would", "please", "what", "whats", "where",
-    "how", "do", "does", "did", "this", "that", "with", "by", "from", "at", "about", "we", "our",
-    "us", "want", "like", "need", "know", "tell", "hi", "hello", "hey", "there", "am", "im",
-    "just", "some", "any", "get", "has", "have", "s",
-];
 
 /// The offline engine.
 pub struct OfflineEngine {
@@ -41,45 +27,6 @@ impl OfflineEngine {
     pub fn new(config: Arc<Config>) -> Self {
         Self { config }
     }
-}
-
-/// Lower-cased content words, lightly stemmed (plural `s` dropped).
-fn words(text: &str) -> BTreeSet<String> {
-    text.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && !STOPWORDS.contains(w))
-        .map(|w| {
-            if w.len() > 3 {
-                w.strip_suffix('s').unwrap_or(w).to_string()
-            } else {
-                w.to_string()
-            }
-        })
-        .collect()
-}
-
-/// Candidate value tokens: whitespace-separated, trimmed of surrounding punctuation.
-fn tokens(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|t| {
-            t.trim_matches(|c: char| {
-                matches!(
-                    c,
-                    ',' | '.' | '!' | '?' | ';' | ':' | '"' | '\'' | '(' | ')'
-                )
-            })
-        })
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn overlap(message: &BTreeSet<String>, reference: &str) -> f64 {
-    let reference = words(reference);
-    if reference.is_empty() {
-        return 0.0;
-    }
-    message.intersection(&reference).count() as f64 / reference.len() as f64
 }
 
 /// The question asked for a missing input (also how a later turn recognises the question).
@@ -97,107 +44,6 @@ fn ask_text(spec: &ToolSpec, input: &str) -> String {
             format!("Could you tell me {first}{}?", chars.as_str())
         }
         _ => format!("Could you tell me the {}?", input.replace('_', " ")),
-    }
-}
-
-/// Extracts one input's value from a message, not reusing tokens already taken.
-fn extract(
-    property: &Value,
-    text: &str,
-    asked: bool,
-    taken: &mut BTreeSet<String>,
-) -> Option<Value> {
-    let kind = property["type"].as_str().unwrap_or("string");
-    if let Some(choices) = property["enum"].as_array() {
-        let lower = text.to_lowercase();
-        return choices
-            .iter()
-            .find(|c| {
-                c.as_str().is_some_and(|c| {
-                    let c = c.to_lowercase();
-                    lower
-                        .split(|ch: char| !ch.is_alphanumeric() && ch != '_' && ch != '-')
-                        .any(|w| w == c)
-                        || (c.contains(' ') && lower.contains(&c))
-                })
-            })
-            .cloned();
-    }
-    let candidates = tokens(text);
-    let free: Vec<&String> = candidates.iter().filter(|t| !taken.contains(*t)).collect();
-    let pick = |t: &String, taken: &mut BTreeSet<String>| {
-        taken.insert(t.clone());
-    };
-    if property["format"] == "email" {
-        let found = EMAIL.find(text)?.as_str().to_string();
-        taken.insert(found.clone());
-        return Some(json!(found));
-    }
-    if kind == "integer" || kind == "number" {
-        let t = free.into_iter().find(|t| NUMBER.is_match(t))?;
-        pick(t, taken);
-        let value: Value = serde_json::from_str(t).ok()?;
-        return (kind == "number" || value.is_i64() || value.is_u64()).then_some(value);
-    }
-    if kind == "boolean" {
-        let w = words(text);
-        if ["yes", "yeah", "yep", "true", "sure"]
-            .iter()
-            .any(|y| w.contains(*y))
-        {
-            return Some(json!(true));
-        }
-        if ["no", "nope", "false"].iter().any(|n| w.contains(*n)) {
-            return Some(json!(false));
-        }
-        return None;
-    }
-    if let Some(pattern) = property["pattern"].as_str() {
-        let full = Regex::new(&format!("^(?:{pattern})$")).ok()?;
-        let t = free
-            .into_iter()
-            .find(|t| full.is_match(t) || full.is_match(&t.to_uppercase()))?;
-        pick(t, taken);
-        let value = if full.is_match(t) {
-            t.clone()
-        } else {
-            t.to_uppercase()
-        };
-        return Some(json!(value));
-    }
-    // A free-text string is taken only as the answer to its own question.
-    let whole = text.trim();
-    (asked && !whole.is_empty()).then(|| json!(whole))
-}
-
-/// Renders a JSON value for a customer: `key: value` lines for objects, items for arrays.
-fn render_plain(value: &Value) -> String {
-    fn scalar(v: &Value) -> String {
-        match v {
-            Value::String(s) => s.clone(),
-            Value::Null => "—".into(),
-            Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(", "),
-            Value::Object(map) => map
-                .iter()
-                .map(|(k, v)| format!("{}: {}", k.replace('_', " "), scalar(v)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            other => other.to_string(),
-        }
-    }
-    match value {
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| format!("- {}: {}", k.replace('_', " "), scalar(v)))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Value::Array(items) if items.is_empty() => "nothing".into(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| format!("- {}", scalar(i)))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        other => scalar(other),
     }
 }
 
