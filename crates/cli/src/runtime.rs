@@ -94,7 +94,7 @@ pub async fn check(
         "agent": config.agent.name,
         "model": format!("{:?}", config.agent.model.provider).to_lowercase(),
         "tools": config.tools.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
-        "tasks": config.tasks.iter().map(|t| t.name.value.clone()).collect::<Vec<_>>(),
+        "tasks": config.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
         "user_data": config.user_data.is_some(),
     });
     let mut failed = false;

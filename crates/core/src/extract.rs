@@ -176,7 +176,8 @@ pub fn find_date(text: &str) -> Option<String> {
         let year: u32 = c[1].parse().ok()?;
         let month: usize = c[2].parse().ok()?;
         let day: u32 = c[3].parse().ok()?;
-        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = [
             31,
             if leap { 29 } else { 28 },

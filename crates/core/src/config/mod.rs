@@ -2,10 +2,10 @@
 //! [`Config`] (URLs parsed, templates, schemas and selectors compiled, secrets resolved).
 //! Nothing downstream re-validates.
 
-mod error;
+pub(crate) mod error;
 mod located;
 pub mod raw;
-mod resolve;
+pub(crate) mod resolve;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use located::{Located, Position};
-pub use raw::{Access, Effect, ModelProvider, RawConfig, RawTask};
+pub use raw::{Access, Effect, ModelProvider, OnError, RawConfig};
 
 use crate::secret::{Redactor, Secret};
 use crate::template::{BodyTemplate, Template, UrlTemplate};
@@ -29,8 +29,8 @@ pub struct Config {
     pub user_data: Option<UserDataConfig>,
     /// Tools by name, in config order.
     pub tools: Vec<Arc<Tool>>,
-    /// Task definitions (validated; run by the task engine).
-    pub tasks: Vec<RawTask>,
+    /// Compiled tasks, in config order.
+    pub tasks: Vec<Arc<crate::task::TaskDef>>,
     /// Identity verification settings.
     pub identity: IdentityConfig,
     /// Scrubs every secret this config holds.
@@ -66,6 +66,11 @@ impl Config {
         let raw: RawConfig = serde_saphyr::from_str(text)
             .map_err(|e| ConfigErrors(vec![error::from_yaml_error(file, &e)]))?;
         resolve::resolve(file, raw, env)
+    }
+
+    /// The task with this name.
+    pub fn task(&self, name: &str) -> Option<&Arc<crate::task::TaskDef>> {
+        self.tasks.iter().find(|t| t.name == name)
     }
 
     /// The tool with this name.

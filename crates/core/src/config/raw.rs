@@ -336,6 +336,13 @@ pub struct RawCollect {
     pub choices: Option<Vec<String>>,
     /// The question to ask.
     pub prompt: String,
+    /// What to say when the answer is not valid (before asking again).
+    #[serde(default)]
+    pub invalid: Option<String>,
+    /// Fill the slot from trusted context when known: `user.email`, `user.id` or
+    /// `user_data.<field>`.
+    #[serde(default)]
+    pub from: Option<String>,
 }
 
 /// A tool call step.
@@ -350,9 +357,26 @@ pub struct RawCall {
     /// Save the result under this name.
     #[serde(default)]
     pub save: Option<String>,
-    /// `say`, `retry` or `handoff` when the call fails.
+    /// What to do when the call fails: `say` (default: tell the customer and end the task),
+    /// `retry` (once more, then say) or `handoff` (to a human).
     #[serde(default)]
-    pub on_error: Option<String>,
+    pub on_error: Option<OnError>,
+    /// The message for `on_error: say` (template).
+    #[serde(default)]
+    pub error_message: Option<String>,
+}
+
+/// What a failed `call` step does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Tell the customer and end the task.
+    #[default]
+    Say,
+    /// Try once more, then say.
+    Retry,
+    /// Hand off to a human.
+    Handoff,
 }
 
 /// A branch.

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::error::{ConfigErrors, Problems};
-use super::located::{Located, Position};
-use super::raw::{self, Access, Effect, ModelProvider, RawConfig, RawStep};
+use super::located::Located;
+use super::raw::{self, Access, Effect, ModelProvider, RawConfig};
 use super::*;
 use crate::secret::{Redactor, Secret};
 use crate::template::{
@@ -156,7 +156,7 @@ fn reqwest_like_header_name_ok(name: &str) -> Result<(), ()> {
     if ok { Ok(()) } else { Err(()) }
 }
 
-fn parse_bound(source: &str) -> Option<BoundSource> {
+pub(crate) fn parse_bound(source: &str) -> Option<BoundSource> {
     match source {
         "user.email" => Some(BoundSource::UserEmail),
         "user.id" => Some(BoundSource::UserId),
@@ -225,8 +225,11 @@ pub(super) fn resolve(
             tools.push(Arc::new(t));
         }
     }
-    let tool_names: BTreeSet<&str> = raw.tools.iter().map(|t| t.name.value.as_str()).collect();
+    let tool_names: BTreeSet<String> = raw.tools.iter().map(|t| t.name.value.clone()).collect();
+    let tool_map: BTreeMap<String, Arc<Tool>> =
+        tools.iter().map(|t| (t.name.clone(), t.clone())).collect();
     let mut task_names = BTreeSet::new();
+    let mut tasks = Vec::new();
     for task in &raw.tasks {
         if !task_names.insert(task.name.value.clone()) {
             r.problems.add(
@@ -235,14 +238,20 @@ pub(super) fn resolve(
                 "give every task a unique name",
             );
         }
-        if tool_names.contains(task.name.value.as_str()) {
+        if tool_names.contains(&task.name.value) {
             r.problems.add(
                 task.name.at,
                 format!("task `{}` has the same name as a tool", task.name.value),
                 "rename the task or the tool",
             );
         }
-        validate_task(&mut r.problems, task, &tool_names);
+        let mut compiler = crate::task::program::Compiler {
+            problems: &mut r.problems,
+            templates: &mut r.templates,
+            tools: &tool_map,
+            tool_names: &tool_names,
+        };
+        tasks.push(Arc::new(compiler.task(task)));
     }
     let identity = resolve_identity(&mut r, &raw.identity);
 
@@ -263,7 +272,7 @@ pub(super) fn resolve(
         outbound,
         user_data,
         tools,
-        tasks: raw.tasks,
+        tasks,
         identity,
         redactor: Redactor::new(secrets),
         templates,
@@ -634,69 +643,6 @@ impl Resolver<'_> {
     }
 }
 
-fn validate_task(problems: &mut Problems, task: &raw::RawTask, tools: &BTreeSet<&str>) {
-    let name = &task.name.value;
-    if task.steps.is_empty() == task.instructions.is_empty() {
-        problems.add(task.name.at, format!("task `{name}` must have either `steps` or `instructions`"), "write structured `steps:` (engine-driven) or plain-English `instructions:` (model-driven), not both");
-    }
-    fn walk(
-        problems: &mut Problems,
-        task: &str,
-        steps: &[Located<RawStep>],
-        tools: &BTreeSet<&str>,
-    ) {
-        for step in steps {
-            match &step.value {
-                RawStep::Call(call) if !tools.contains(call.tool.as_str()) => problems.add(
-                    step.at,
-                    format!("task `{task}` calls unknown tool `{}`", call.tool),
-                    format!(
-                        "define the tool under `tools:` or use one of: {}",
-                        tools.iter().copied().collect::<Vec<_>>().join(", ")
-                    ),
-                ),
-                RawStep::Collect(c) => {
-                    if let Some(p) = &c.pattern
-                        && let Err(e) = regex::Regex::new(p)
-                    {
-                        problems.add(
-                            step.at,
-                            format!(
-                                "task `{task}`: slot `{}` has an invalid pattern: {e}",
-                                c.slot
-                            ),
-                            "fix the regular expression",
-                        );
-                    }
-                }
-                RawStep::If(branch) => {
-                    walk(problems, task, &branch.then, tools);
-                    walk(problems, task, &branch.otherwise, tools);
-                }
-                _ => {}
-            }
-        }
-    }
-    walk(problems, name, &task.steps, tools);
-    for line in &task.instructions {
-        let mut rest = line.value.as_str();
-        while let Some(start) = rest.find("{{") {
-            let Some(end) = rest[start..].find("}}") else {
-                break;
-            };
-            let reference = rest[start + 2..start + end].trim();
-            if reference != "handover" && !tools.contains(reference) {
-                problems.add(
-                    line.at,
-                    format!("task `{name}` references unknown tool `{{{{{reference}}}}}`"),
-                    "use `{{tool_name}}` for a defined tool or `{{handover}}` to hand off",
-                );
-            }
-            rest = &rest[start + end + 2..];
-        }
-    }
-}
-
 fn resolve_identity(r: &mut Resolver<'_>, i: &raw::RawIdentity) -> IdentityConfig {
     IdentityConfig {
         hmac_secret: i
@@ -718,9 +664,4 @@ fn resolve_identity(r: &mut Resolver<'_>, i: &raw::RawIdentity) -> IdentityConfi
             .filter_map(|k| Some((k.name.clone(), r.secret(&k.key, "channel key")?)))
             .collect(),
     }
-}
-
-#[allow(dead_code)]
-fn unplaced() -> Position {
-    Position::default()
 }

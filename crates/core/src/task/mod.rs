@@ -1,0 +1,9 @@
+//! Tasks: multi-step workflows the company defines (DESIGN §1.3). `program` compiles them from
+//! the config; `run` holds a run's durable state; the engine that advances them lives in
+//! `crate::agent`, next to the loop it shares with open conversations.
+
+pub mod program;
+pub mod run;
+
+pub use program::{InputExpr, Instr, Slot, TaskBody, TaskDef};
+pub use run::{Awaiting, TaskRun, WriteRecord, WriteState};

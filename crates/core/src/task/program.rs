@@ -1,0 +1,444 @@
+//! Task definitions compiled from the config: structured steps become a flat program with
+//! jumps (so a run's position is one number that survives a restart), templates and conditions
+//! are compiled once, and every reference is checked.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::config::raw::{OnError, RawStep, RawTask};
+use crate::config::{Access, BoundSource, Effect, Located, Tool};
+
+/// A compiled task.
+#[derive(Debug)]
+pub struct TaskDef {
+    /// Name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Messages that start it.
+    pub examples: Vec<String>,
+    /// Messages that must not start it.
+    pub negative_examples: Vec<String>,
+    /// Who may start it.
+    pub access: Access,
+    /// Guidance for the model.
+    pub guidance: Option<String>,
+    /// When to hand off.
+    pub handoff_rule: Option<String>,
+    /// The steps.
+    pub body: TaskBody,
+}
+
+/// How a task runs.
+#[derive(Debug)]
+pub enum TaskBody {
+    /// Engine-driven steps.
+    Steps(Vec<Instr>),
+    /// Model-driven plain-English steps, and the tools they reference.
+    Instructions {
+        /// The steps with `{{tool}}` references rewritten for the model.
+        steps: Vec<String>,
+        /// The referenced tools.
+        tools: Vec<String>,
+    },
+}
+
+/// A slot to collect.
+#[derive(Debug)]
+pub struct Slot {
+    /// Name.
+    pub name: String,
+    /// The JSON-Schema-like description used to extract and validate it.
+    pub property: Value,
+    /// The compiled pattern (anchored), if any.
+    pub pattern: Option<regex::Regex>,
+    /// The question.
+    pub prompt: String,
+    /// What to say for an invalid answer.
+    pub invalid: Option<String>,
+    /// Trusted source that fills it.
+    pub from: Option<BoundSource>,
+}
+
+/// An input of a call step.
+#[derive(Debug)]
+pub enum InputExpr {
+    /// `{{ path }}` alone: the typed value at that path of the context.
+    Path(String),
+    /// A template rendered to text (its name in `Config::templates`).
+    Template(String),
+}
+
+/// One instruction of a structured task.
+#[derive(Debug)]
+pub enum Instr {
+    /// Ask for a slot unless known.
+    Collect(Slot),
+    /// Call a tool.
+    Call {
+        /// Tool name.
+        tool: String,
+        /// Inputs.
+        inputs: Vec<(String, InputExpr)>,
+        /// Save the result under this name.
+        save: Option<String>,
+        /// What a failure does.
+        on_error: OnError,
+        /// Failure message template name.
+        error_message: Option<String>,
+        /// Whether the tool writes.
+        write: bool,
+    },
+    /// Go to `target` unless `condition` holds.
+    JumpUnless {
+        /// Expression source (compiled at load, evaluated per run).
+        condition: String,
+        /// Where to go.
+        target: usize,
+    },
+    /// Go to `target`.
+    Jump(usize),
+    /// Ask for an explicit yes/no (template name).
+    Confirm(String),
+    /// Say something (template name).
+    Say(String),
+    /// Hand off to a human, with a summary (template name).
+    Handoff(Option<String>),
+    /// End the task (closing message template name).
+    End(Option<String>),
+}
+
+/// Collects problems and templates while compiling.
+pub(crate) struct Compiler<'a> {
+    pub problems: &'a mut crate::config::error::Problems,
+    pub templates: &'a mut minijinja::Environment<'static>,
+    pub tools: &'a BTreeMap<String, Arc<Tool>>,
+    pub tool_names: &'a BTreeSet<String>,
+}
+
+impl Compiler<'_> {
+    fn template(&mut self, name: String, source: &str, at: crate::config::Position) -> String {
+        if let Err(e) = self
+            .templates
+            .add_template_owned(name.clone(), source.to_string())
+        {
+            self.problems.add(
+                at,
+                format!("invalid template: {e}"),
+                "templates use Jinja syntax: `{{ slot }}`, `{{ result.field }}`",
+            );
+        }
+        name
+    }
+
+    /// Compiles one task; reports every problem.
+    pub(crate) fn task(&mut self, raw: &RawTask) -> TaskDef {
+        let name = raw.name.value.clone();
+        if raw.steps.is_empty() == raw.instructions.is_empty() {
+            self.problems.add(raw.name.at, format!("task `{name}` must have either `steps` or `instructions`"), "write structured `steps:` (engine-driven) or plain-English `instructions:` (model-driven), not both");
+        }
+        let body = if raw.instructions.is_empty() {
+            let mut program = Vec::new();
+            let mut slots = BTreeSet::new();
+            self.steps(&name, &raw.steps, &mut program, &mut slots);
+            // A write is only ever reached after a confirmation on the same path.
+            let mut confirmed = false;
+            for instr in &program {
+                match instr {
+                    Instr::Confirm(_) => confirmed = true,
+                    Instr::Call {
+                        tool, write: true, ..
+                    } if !confirmed => {
+                        self.problems.add(
+                            raw.name.at,
+                            format!(
+                                "task `{name}` calls write tool `{tool}` before any `confirm` step"
+                            ),
+                            "add a `confirm` step (showing what will be done) before the call",
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            TaskBody::Steps(program)
+        } else {
+            self.instructions(&name, &raw.instructions)
+        };
+        TaskDef {
+            name,
+            description: raw.description.trim().to_string(),
+            examples: raw.examples.clone(),
+            negative_examples: raw.negative_examples.clone(),
+            access: raw.access,
+            guidance: raw.guidance.clone(),
+            handoff_rule: raw.handoff.clone(),
+            body,
+        }
+    }
+
+    fn instructions(&mut self, task: &str, lines: &[Located<String>]) -> TaskBody {
+        let mut tools = Vec::new();
+        let mut steps = Vec::new();
+        for line in lines {
+            let mut out = String::new();
+            let mut rest = line.value.as_str();
+            while let Some(start) = rest.find("{{") {
+                out.push_str(&rest[..start]);
+                let Some(end) = rest[start..].find("}}") else {
+                    break;
+                };
+                let reference = rest[start + 2..start + end].trim();
+                if reference == "handover" {
+                    out.push_str("the `handoff` tool");
+                } else if self.tool_names.contains(reference) {
+                    out.push_str(&format!("the `{reference}` tool"));
+                    if !tools.iter().any(|t| t == reference) {
+                        tools.push(reference.to_string());
+                    }
+                } else {
+                    self.problems.add(
+                        line.at,
+                        format!("task `{task}` references unknown tool `{{{{{reference}}}}}`"),
+                        "use `{{tool_name}}` for a defined tool or `{{handover}}` to hand off",
+                    );
+                }
+                rest = &rest[start + end + 2..];
+            }
+            out.push_str(rest);
+            steps.push(out);
+        }
+        TaskBody::Instructions { steps, tools }
+    }
+
+    fn steps(
+        &mut self,
+        task: &str,
+        steps: &[Located<RawStep>],
+        program: &mut Vec<Instr>,
+        slots: &mut BTreeSet<String>,
+    ) {
+        for step in steps {
+            let at = step.at;
+            let id = format!("tasks.{task}.{}", program.len());
+            match &step.value {
+                RawStep::Collect(c) => {
+                    let pattern = c.pattern.as_ref().and_then(|p| {
+                        match regex::Regex::new(&format!("^(?:{p})$")) {
+                            Ok(r) => Some(r),
+                            Err(e) => {
+                                self.problems.add(
+                                    at,
+                                    format!(
+                                        "task `{task}`: slot `{}` has an invalid pattern: {e}",
+                                        c.slot
+                                    ),
+                                    "fix the regular expression",
+                                );
+                                None
+                            }
+                        }
+                    });
+                    let kind = c.kind.as_deref().unwrap_or(if c.choices.is_some() {
+                        "enum"
+                    } else {
+                        "string"
+                    });
+                    let mut property = match kind {
+                        "string" | "enum" => json!({"type": "string"}),
+                        "email" => json!({"type": "string", "format": "email"}),
+                        "date" => json!({"type": "string", "format": "date"}),
+                        "number" => json!({"type": "number"}),
+                        "integer" => json!({"type": "integer"}),
+                        other => {
+                            self.problems.add(
+                                at,
+                                format!(
+                                    "task `{task}`: slot `{}` has unknown type `{other}`",
+                                    c.slot
+                                ),
+                                "use string, email, date, number, integer or enum",
+                            );
+                            json!({"type": "string"})
+                        }
+                    };
+                    if let Some(p) = &c.pattern {
+                        property["pattern"] = json!(p);
+                    }
+                    if let Some(choices) = &c.choices {
+                        property["enum"] = json!(choices);
+                    } else if kind == "enum" {
+                        self.problems.add(
+                            at,
+                            format!(
+                                "task `{task}`: slot `{}` is an enum without `enum:` values",
+                                c.slot
+                            ),
+                            "list the allowed values under `enum:`",
+                        );
+                    }
+                    let from = c.from.as_ref().and_then(|f| {
+                        let parsed = crate::config::resolve::parse_bound(f);
+                        if parsed.is_none() {
+                            self.problems.add(
+                                at,
+                                format!(
+                                    "task `{task}`: slot `{}` has unknown source `{f}`",
+                                    c.slot
+                                ),
+                                "use `user.email`, `user.id` or `user_data.<field>`",
+                            );
+                        }
+                        parsed
+                    });
+                    slots.insert(c.slot.clone());
+                    program.push(Instr::Collect(Slot {
+                        name: c.slot.clone(),
+                        property,
+                        pattern,
+                        prompt: c.prompt.clone(),
+                        invalid: c.invalid.clone(),
+                        from,
+                    }));
+                }
+                RawStep::Call(call) => {
+                    let Some(tool) = self.tools.get(&call.tool) else {
+                        let known = self
+                            .tool_names
+                            .iter()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        self.problems.add(
+                            at,
+                            format!("task `{task}` calls unknown tool `{}`", call.tool),
+                            format!("define the tool under `tools:` or use one of: {known}"),
+                        );
+                        continue;
+                    };
+                    let mut inputs = Vec::new();
+                    for (input, source) in &call.inputs {
+                        let known_input = tool.input_property(input).is_some();
+                        if !known_input {
+                            self.problems.add(
+                                at,
+                                format!(
+                                    "task `{task}`: tool `{}` has no input `{input}`",
+                                    call.tool
+                                ),
+                                if tool.bound.contains_key(input) {
+                                    "bound inputs are filled by the engine; remove it"
+                                } else {
+                                    "use one of the tool's `input.properties`"
+                                },
+                            );
+                        }
+                        let trimmed = source.trim();
+                        let path = trimmed
+                            .strip_prefix("{{")
+                            .and_then(|s| s.strip_suffix("}}"))
+                            .map(str::trim)
+                            .filter(|p| {
+                                !p.is_empty()
+                                    && p.chars()
+                                        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                            });
+                        inputs.push((
+                            input.clone(),
+                            match path {
+                                Some(p) => InputExpr::Path(p.to_string()),
+                                None => InputExpr::Template(self.template(
+                                    format!("{id}.with.{input}"),
+                                    source,
+                                    at,
+                                )),
+                            },
+                        ));
+                    }
+                    for required in tool.required_inputs() {
+                        if !call.inputs.contains_key(&required) {
+                            self.problems.add(at, format!("task `{task}`: call to `{}` does not give required input `{required}`", call.tool), "add it under `with:`");
+                        }
+                    }
+                    let error_message = call
+                        .error_message
+                        .as_ref()
+                        .map(|m| self.template(format!("{id}.error"), m, at));
+                    program.push(Instr::Call {
+                        tool: call.tool.clone(),
+                        inputs,
+                        save: call.save.clone(),
+                        on_error: call.on_error.unwrap_or_default(),
+                        error_message,
+                        write: tool.effect == Effect::Write,
+                    });
+                }
+                RawStep::If(branch) => {
+                    if let Err(e) = self.templates.compile_expression(&branch.when) {
+                        self.problems.add(at, format!("task `{task}`: invalid condition `{}`: {e}", branch.when), "write e.g. `order.status == \"pending\"` (and, or, not, ==, !=, <, >, in)");
+                    }
+                    let jump_index = program.len();
+                    program.push(Instr::JumpUnless {
+                        condition: branch.when.clone(),
+                        target: 0,
+                    });
+                    self.steps(task, &branch.then, program, slots);
+                    if branch.otherwise.is_empty() {
+                        let end = program.len();
+                        program[jump_index] = Instr::JumpUnless {
+                            condition: branch.when.clone(),
+                            target: end,
+                        };
+                    } else {
+                        let skip_index = program.len();
+                        program.push(Instr::Jump(0));
+                        let else_start = program.len();
+                        self.steps(task, &branch.otherwise, program, slots);
+                        let end = program.len();
+                        program[jump_index] = Instr::JumpUnless {
+                            condition: branch.when.clone(),
+                            target: else_start,
+                        };
+                        program[skip_index] = Instr::Jump(end);
+                    }
+                }
+                RawStep::Confirm(c) => {
+                    let name = self.template(id, &c.message, at);
+                    program.push(Instr::Confirm(name));
+                }
+                RawStep::Say(text) => {
+                    let name = self.template(id, text, at);
+                    program.push(Instr::Say(name));
+                }
+                RawStep::Handoff(h) => {
+                    let name = h.summary.as_ref().map(|s| self.template(id, s, at));
+                    program.push(Instr::Handoff(name));
+                }
+                RawStep::End(e) => {
+                    let name = e.message.as_ref().map(|m| self.template(id, m, at));
+                    program.push(Instr::End(name));
+                }
+            }
+        }
+    }
+}
+
+impl TaskDef {
+    /// The slot definition named `name`.
+    pub fn slot(&self, name: &str) -> Option<&Slot> {
+        self.slots().find(|s| s.name == name)
+    }
+
+    /// Every slot, in program order.
+    pub fn slots(&self) -> impl Iterator<Item = &Slot> {
+        let program: &[Instr] = match &self.body {
+            TaskBody::Steps(p) => p,
+            TaskBody::Instructions { .. } => &[],
+        };
+        program.iter().filter_map(|i| match i {
+            Instr::Collect(s) => Some(s),
+            _ => None,
+        })
+    }
+}

@@ -1,0 +1,161 @@
+//! A task run's durable state: where it is, what it has collected and looked up, what the
+//! customer confirmed, and every write it sent (keyed by idempotency key) — enough to resume
+//! at the same step in a new process and never perform a write twice.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// What the run waits for from the customer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Awaiting {
+    /// Nothing: the engine runs on.
+    #[default]
+    Nothing,
+    /// The value of a slot.
+    Slot {
+        /// Slot name.
+        name: String,
+    },
+    /// An explicit yes/no for exactly these writes.
+    Confirmation {
+        /// Digests of the writes the customer is asked to confirm.
+        digests: Vec<String>,
+        /// The question asked (repeated when the answer is unclear).
+        question: String,
+    },
+}
+
+/// Where a write stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum WriteState {
+    /// Recorded before sending: it may or may not have reached the API.
+    Sent,
+    /// The API answered; this is what the task saw.
+    Done {
+        /// Whether it succeeded.
+        ok: bool,
+        /// The result or failure, as given to the task.
+        outcome: Value,
+    },
+}
+
+/// One write the run performed (or is performing).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WriteRecord {
+    /// Tool name.
+    pub tool: String,
+    /// Its state.
+    pub state: WriteState,
+}
+
+/// The durable state of one task run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskRun {
+    /// Unique within the conversation.
+    pub run_id: String,
+    /// The task's name.
+    pub task: String,
+    /// The next instruction (structured tasks).
+    pub pc: usize,
+    /// Collected slot values.
+    #[serde(default)]
+    pub slots: BTreeMap<String, Value>,
+    /// Saved call results.
+    #[serde(default)]
+    pub results: BTreeMap<String, Value>,
+    /// What the run waits for.
+    #[serde(default)]
+    pub awaiting: Awaiting,
+    /// Digests of writes the customer confirmed and that have not run yet.
+    #[serde(default)]
+    pub confirmed: Vec<String>,
+    /// Writes by idempotency key.
+    #[serde(default)]
+    pub writes: BTreeMap<String, WriteRecord>,
+    /// How many writes this run has started (numbers model-driven writes).
+    #[serde(default)]
+    pub write_count: usize,
+}
+
+impl TaskRun {
+    /// A new run at its first step.
+    pub fn new(run_id: String, task: &str) -> Self {
+        Self {
+            run_id,
+            task: task.to_string(),
+            pc: 0,
+            slots: BTreeMap::new(),
+            results: BTreeMap::new(),
+            awaiting: Awaiting::Nothing,
+            confirmed: Vec::new(),
+            writes: BTreeMap::new(),
+            write_count: 0,
+        }
+    }
+
+    /// Whether a write has already reached a result (corrections can no longer change it).
+    pub fn has_completed_write(&self) -> bool {
+        self.writes
+            .values()
+            .any(|w| matches!(w.state, WriteState::Done { ok: true, .. }))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The digest of a write: its tool and its exact inputs (keys sorted). A changed input is a
+/// different digest, so it needs a new confirmation.
+pub fn write_digest(tool: &str, inputs: &BTreeMap<String, Value>) -> String {
+    let canonical = serde_json::to_string(inputs).expect("JSON values serialize");
+    hex(&Sha256::digest(format!("{tool}\n{canonical}").as_bytes()))[..32].to_string()
+}
+
+/// The `Idempotency-Key` of a write: stable for (conversation, run, step, inputs), so a
+/// retry, a crash or a double-click sends the same key.
+pub fn idempotency_key(conversation: &str, run_id: &str, step: usize, digest: &str) -> String {
+    let key = hex(&Sha256::digest(
+        format!("{conversation}\n{run_id}\n{step}\n{digest}").as_bytes(),
+    ));
+    format!("sb-{}", &key[..40])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn digests_depend_on_every_input_and_keys_on_every_part() {
+        let a = BTreeMap::from([
+            ("order_id".to_string(), json!("W1")),
+            ("reason".to_string(), json!("other")),
+        ]);
+        let mut b = a.clone();
+        b.insert("order_id".into(), json!("W2"));
+        assert_ne!(write_digest("cancel", &a), write_digest("cancel", &b));
+        assert_eq!(
+            write_digest("cancel", &a),
+            write_digest("cancel", &a.clone())
+        );
+        let d = write_digest("cancel", &a);
+        assert_eq!(
+            idempotency_key("c", "r", 3, &d),
+            idempotency_key("c", "r", 3, &d)
+        );
+        assert_ne!(
+            idempotency_key("c", "r", 3, &d),
+            idempotency_key("c", "r", 4, &d)
+        );
+        assert_ne!(
+            idempotency_key("c", "r", 3, &d),
+            idempotency_key("c2", "r", 3, &d)
+        );
+    }
+}
