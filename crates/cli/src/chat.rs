@@ -17,6 +17,13 @@ pub struct ChatArgs {
     /// Print one JSON object per turn: reply and events.
     #[arg(long)]
     json: bool,
+    /// Keep conversations in this SQLite file (created if missing); default: in memory.
+    #[arg(long, value_name = "FILE")]
+    store: Option<std::path::PathBuf>,
+    /// Continue (or start) the conversation with this id; with --store it resumes where it
+    /// stopped, at the same task step.
+    #[arg(long, value_name = "ID")]
+    conversation: Option<String>,
 }
 
 /// The demo config, embedded so `switchboard demo` runs from any directory.
@@ -28,7 +35,7 @@ pub async fn run_chat(
     args: ChatArgs,
 ) -> anyhow::Result<ExitCode> {
     let config = crate::runtime::load(path, vars)?;
-    let agent = crate::runtime::agent(config)?;
+    let agent = crate::runtime::agent(config, crate::runtime::store(args.store.as_deref()).await?)?;
     converse(&agent, &args).await
 }
 
@@ -40,7 +47,7 @@ pub async fn run_demo(args: ChatArgs) -> anyhow::Result<ExitCode> {
         ("SHOP_API_KEY".to_string(), api_key),
     ]);
     let config = crate::runtime::load_text("examples/shop/switchboard.yaml", DEMO_CONFIG, &vars)?;
-    let agent = crate::runtime::agent(config)?;
+    let agent = crate::runtime::agent(config, crate::runtime::store(args.store.as_deref()).await?)?;
     if std::io::stdin().is_terminal() && !args.json {
         eprintln!("Demo shop backend running on {}.", shop.url());
         eprintln!(
@@ -67,7 +74,15 @@ impl EventSink for Streaming {
 
 async fn converse(agent: &Agent, args: &ChatArgs) -> anyhow::Result<ExitCode> {
     let identity = crate::runtime::identity(args.email.as_deref())?;
-    let mut conversation = Conversation::new(format!("cli-{}", uuid::Uuid::new_v4()), identity);
+    let id = args
+        .conversation
+        .clone()
+        .unwrap_or_else(|| format!("cli-{}", uuid::Uuid::new_v4()));
+    let mut conversation = match agent.store.load(&id).await? {
+        // A stored conversation keeps the identity it was started with.
+        Some(stored) => stored,
+        None => Conversation::new(id, identity),
+    };
     let interactive = std::io::stdin().is_terminal() && !args.json;
     if interactive {
         eprintln!(

@@ -11,6 +11,7 @@ use switchboard_connect::{HttpToolRunner, HttpUserDataSource, inputs_from_pairs}
 use switchboard_core::agent::{Agent, Clock, UserDataSource};
 use switchboard_core::config::Config;
 use switchboard_core::identity::{Identity, VerifiedEmail};
+use switchboard_core::store::{ConversationStore, MemoryStore};
 use switchboard_core::template::{LayeredEnvironment, ProcessEnvironment};
 use switchboard_core::tool_call::{TrustedContext, prepare_operator_call};
 
@@ -53,8 +54,8 @@ pub fn load_text(
     Ok(Arc::new(config))
 }
 
-/// The agent for a config, with HTTP connectors and the configured model.
-pub fn agent(config: Arc<Config>) -> anyhow::Result<Agent> {
+/// The agent for a config, with HTTP connectors, the configured model and this store.
+pub fn agent(config: Arc<Config>, store: Arc<dyn ConversationStore>) -> anyhow::Result<Agent> {
     let model =
         switchboard_llm::build_model(config.clone()).context("cannot start the model provider")?;
     Ok(Agent {
@@ -62,7 +63,20 @@ pub fn agent(config: Arc<Config>) -> anyhow::Result<Agent> {
         tools: Arc::new(HttpToolRunner::new(config.clone())),
         user_data: Arc::new(HttpUserDataSource::new(config.clone())),
         clock: Arc::new(SystemClock),
+        store,
         config,
+    })
+}
+
+/// The SQLite store at `path`, or a store in memory.
+pub async fn store(path: Option<&Path>) -> anyhow::Result<Arc<dyn ConversationStore>> {
+    Ok(match path {
+        Some(p) => Arc::new(
+            switchboard_store::SqliteStore::open(p)
+                .await
+                .with_context(|| format!("cannot open the store {}", p.display()))?,
+        ),
+        None => Arc::new(MemoryStore::default()),
     })
 }
 

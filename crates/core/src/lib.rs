@@ -11,6 +11,7 @@ pub mod extract;
 pub mod identity;
 pub mod model;
 pub mod secret;
+pub mod store;
 pub mod task;
 pub mod template;
 pub mod tool_call;

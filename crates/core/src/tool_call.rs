@@ -200,7 +200,7 @@ fn prepare(
 }
 
 /// Why a call that was made did not produce a result. Returned to the model as data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// The API answered 4xx.
@@ -219,10 +219,12 @@ pub enum FailureKind {
     TooLarge,
     /// The request could not be built from the inputs.
     BadRequest,
+    /// A write may have been executed before an interruption and the API cannot say.
+    PossiblyExecuted,
 }
 
 /// A failed call, as the agent sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CallFailure {
     /// What kind of failure.
     pub kind: FailureKind,

@@ -54,6 +54,7 @@ pub fn agent_with(
         ),
         user_data: Arc::new(HttpUserDataSource::with_lookup(config.clone(), lookup)),
         clock: Arc::new(FixedClock),
+        store: Arc::new(switchboard_core::store::MemoryStore::default()),
         config,
     }
 }

@@ -2,8 +2,10 @@
 //! the config; `run` holds a run's durable state; the engine that advances them lives in
 //! `crate::agent`, next to the loop it shares with open conversations.
 
+pub mod engine;
 pub mod program;
 pub mod run;
 
+pub use engine::trigger_score;
 pub use program::{InputExpr, Instr, Slot, TaskBody, TaskDef};
 pub use run::{Awaiting, TaskRun, WriteRecord, WriteState};

@@ -1,0 +1,59 @@
+//! The conversation store interface. The engine saves at every point a crash must not lose
+//! (before and after a write, at the end of a turn); implementations live in
+//! `switchboard-store` (SQLite, PostgreSQL). [`MemoryStore`] keeps nothing across processes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::agent::Conversation;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("the conversation store failed: {0}")]
+    Backend(String),
+    /// A stored conversation could not be read back.
+    #[error("a stored conversation is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Where conversations (with their task runs) live.
+#[async_trait::async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// The conversation with this id, if stored.
+    async fn load(&self, id: &str) -> Result<Option<Conversation>, StoreError>;
+    /// Stores the conversation (replacing the previous state).
+    async fn save(&self, conversation: &Conversation) -> Result<(), StoreError>;
+}
+
+/// A store in memory, for tests and one-off chats.
+#[derive(Default)]
+pub struct MemoryStore {
+    conversations: Mutex<HashMap<String, String>>,
+}
+
+#[async_trait::async_trait]
+impl ConversationStore for MemoryStore {
+    async fn load(&self, id: &str) -> Result<Option<Conversation>, StoreError> {
+        let stored = self
+            .conversations
+            .lock()
+            .expect("store lock")
+            .get(id)
+            .cloned();
+        stored
+            .map(|json| serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    async fn save(&self, conversation: &Conversation) -> Result<(), StoreError> {
+        let json =
+            serde_json::to_string(conversation).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.conversations
+            .lock()
+            .expect("store lock")
+            .insert(conversation.id.clone(), json);
+        Ok(())
+    }
+}

@@ -1,0 +1,919 @@
+//! The task engine: advances a task run one customer message at a time. Structured tasks are
+//! run by the engine alone (collect, call, branch, confirm, say, hand off, end); model-driven
+//! tasks let the model choose among the task's tools while the engine gates every write.
+//!
+//! Rules enforced here whatever the model or the customer says: a write runs only inside a
+//! task and only after an explicit yes to exactly its inputs; access levels are checked before
+//! a task starts and before every call; bound inputs come from trusted context; every write
+//! carries an idempotency key, is recorded as sent before it goes out and as done when it
+//! answers, and is never sent again once done.
+
+use serde_json::{Map, Value, json};
+
+use super::program::{InputExpr, Instr, Slot, TaskBody, TaskDef};
+use super::run::{Awaiting, TaskRun, WriteRecord, WriteState, idempotency_key, write_digest};
+use crate::agent::{Agent, CallEnd, Conversation, Recorder, TurnEvent, result_content};
+use crate::config::{Access, BoundSource, OnError};
+use crate::extract::{extract, is_cancel, is_correction, overlap, words, yes_no};
+use crate::model::{Message, ToolCall};
+use crate::tool_call::{
+    CallFailure, FailureKind, PreparedCall, Selected, TrustedContext, prepare_operator_call,
+};
+
+/// Most instructions one message may advance (a guard against a loop in a task's branches).
+const MAX_INSTRUCTIONS_PER_TURN: usize = 64;
+
+/// How strongly a message calls for a task: its best example overlap, or 0 when a negative
+/// example fits at least as well.
+pub fn trigger_score(task: &TaskDef, message: &str) -> f64 {
+    let message_words = words(message);
+    let positive = task
+        .examples
+        .iter()
+        .map(|e| overlap(&message_words, e))
+        .fold(overlap(&message_words, &task.description) * 0.8, f64::max);
+    let negative = task
+        .negative_examples
+        .iter()
+        .map(|e| overlap(&message_words, e))
+        .fold(0.0, f64::max);
+    if negative >= positive { 0.0 } else { positive }
+}
+
+fn level_name(access: Access) -> &'static str {
+    match access {
+        Access::Public => "anyone",
+        Access::Identified => "identified customers",
+        Access::Verified => "verified customers",
+    }
+}
+
+fn lookup_path<'a>(context: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(context, |v, key| match v {
+        Value::Object(map) => map.get(key),
+        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+fn describe(slot: &Slot) -> String {
+    slot.name.replace('_', " ")
+}
+
+/// Why an answer is not a valid value for a slot.
+fn invalid_reason(slot: &Slot, text: &str) -> String {
+    if let Some(custom) = &slot.invalid {
+        return custom.clone();
+    }
+    let p = &slot.property;
+    if let Some(choices) = p["enum"].as_array() {
+        let list: Vec<&str> = choices.iter().filter_map(Value::as_str).collect();
+        return format!("Please choose one of: {}.", list.join(", "));
+    }
+    match (p["format"].as_str(), p["type"].as_str()) {
+        (Some("email"), _) => "That doesn't look like an email address.".into(),
+        (Some("date"), _) => "Please give the date as YYYY-MM-DD, for example 2026-12-01.".into(),
+        (_, Some("integer" | "number")) => "Please give a number.".into(),
+        _ => format!(
+            "\u{201c}{}\u{201d} doesn't look like a valid {}.",
+            text.trim(),
+            describe(slot)
+        ),
+    }
+}
+
+enum Flow {
+    /// Stop and answer (waiting for the customer, or the task ended).
+    Stop,
+    /// Go on with the next instruction.
+    Next,
+}
+
+impl Agent {
+    fn active_task(&self, conversation: &Conversation) -> Option<std::sync::Arc<TaskDef>> {
+        conversation
+            .task
+            .as_ref()
+            .and_then(|r| self.config.task(&r.task))
+            .cloned()
+    }
+
+    /// The tools of the active model-driven task, if one is active.
+    pub(crate) fn instruction_tools(&self, conversation: &Conversation) -> Option<Vec<String>> {
+        match &self.active_task(conversation)?.body {
+            TaskBody::Instructions { tools, .. } => Some(tools.clone()),
+            TaskBody::Steps(_) => None,
+        }
+    }
+
+    /// Adds the active model-driven task's steps and state to the system prompt.
+    pub(crate) fn task_prompt(&self, conversation: &Conversation, prompt: &mut String) {
+        let (Some(task), Some(run)) = (self.active_task(conversation), conversation.task.as_ref())
+        else {
+            return;
+        };
+        let TaskBody::Instructions { steps, .. } = &task.body else {
+            return;
+        };
+        prompt.push_str(&format!(
+            "\n\n## Current task: {}\n{}\nFollow these steps in order:\n",
+            task.name, task.description
+        ));
+        for (i, step) in steps.iter().enumerate() {
+            prompt.push_str(&format!("{}. {step}\n", i + 1));
+        }
+        if let Some(g) = &task.guidance {
+            prompt.push_str(&format!("Guidance: {g}\n"));
+        }
+        if let Some(h) = &task.handoff_rule {
+            prompt.push_str(&format!("Hand off to a human when: {h}\n"));
+        }
+        prompt.push_str(
+            "A tool that changes data runs only after the customer confirms exactly its inputs: call it; \
+             the engine asks the customer; after they say yes, call it again with the same inputs. \
+             Call `finish_task` when the task is complete.",
+        );
+        if !run.confirmed.is_empty() {
+            prompt.push_str("\nThe customer has just confirmed the change you proposed: call the tool again with exactly the same inputs.");
+        }
+    }
+
+    /// Ends the active task with an outcome.
+    pub(crate) fn end_task(
+        &self,
+        conversation: &mut Conversation,
+        outcome: &str,
+        recorder: &mut Recorder<'_>,
+    ) {
+        if let Some(run) = conversation.task.take() {
+            recorder.emit(TurnEvent::TaskFinished {
+                task: run.task,
+                outcome: outcome.to_string(),
+            });
+        }
+    }
+
+    /// Starts a task. `Ok(Some(reply))`: a structured task ran to its first question.
+    /// `Ok(None)`: a model-driven task is active and the model goes on. `Err(reply)`: refused.
+    pub(crate) async fn start_task(
+        &self,
+        conversation: &mut Conversation,
+        name: &str,
+        text: &str,
+        recorder: &mut Recorder<'_>,
+    ) -> Result<Option<String>, String> {
+        let Some(task) = self.config.task(name).cloned() else {
+            return Err(format!("There is no process called `{name}`."));
+        };
+        if !conversation.identity.allows(task.access) {
+            let reason = format!("`{}` is for {} only", task.name, level_name(task.access));
+            recorder.emit(TurnEvent::TaskRefused {
+                task: task.name.clone(),
+                reason,
+            });
+            let first = task.description.trim_end_matches('.');
+            return Err(format!(
+                "I can't do that here: \u{201c}{first}\u{201d} is only available once we know it's you. \
+                 Please sign in on our website (or write to us from the email on your account) and ask again."
+            ));
+        }
+        conversation.task_count += 1;
+        let run_id = format!("{}-{}", task.name, conversation.task_count);
+        recorder.emit(TurnEvent::TaskStarted {
+            task: task.name.clone(),
+            run_id: run_id.clone(),
+        });
+        conversation.task = Some(TaskRun::new(run_id, &task.name));
+        match task.body {
+            TaskBody::Steps(_) => Ok(Some(self.advance(conversation, text, true, recorder).await)),
+            TaskBody::Instructions { .. } => Ok(None),
+        }
+    }
+
+    /// A message while a task is active.
+    pub(crate) async fn task_turn(
+        &self,
+        conversation: &mut Conversation,
+        text: &str,
+        recorder: &mut Recorder<'_>,
+    ) -> String {
+        let Some(task) = self.active_task(conversation) else {
+            // The config no longer has this task (it was reloaded): drop the run.
+            self.end_task(conversation, "cancelled", recorder);
+            return self.model_loop(conversation, text, recorder).await;
+        };
+        let confirming = matches!(
+            conversation.task.as_ref().map(|r| &r.awaiting),
+            Some(Awaiting::Confirmation { .. })
+        );
+        if is_cancel(text) {
+            self.end_task(conversation, "cancelled", recorder);
+            return "OK, I've stopped that. Is there anything else I can help with?".into();
+        }
+        // Another task's trigger, clearly: switch (the current run ends without any write).
+        if !confirming && let Some(other) = self.switch_target(&task, text) {
+            self.end_task(conversation, "switched", recorder);
+            return match self.start_task(conversation, &other, text, recorder).await {
+                Ok(Some(reply)) | Err(reply) => reply,
+                Ok(None) => self.model_loop(conversation, text, recorder).await,
+            };
+        }
+        match &task.body {
+            TaskBody::Steps(_) => self.advance(conversation, text, false, recorder).await,
+            TaskBody::Instructions { .. } => {
+                if let Some(run) = conversation.task.as_mut()
+                    && let Awaiting::Confirmation { digests, .. } =
+                        std::mem::take(&mut run.awaiting)
+                    && yes_no(text) == Some(true)
+                {
+                    run.confirmed.extend(digests);
+                }
+                self.model_loop(conversation, text, recorder).await
+            }
+        }
+    }
+
+    fn switch_target(&self, current: &TaskDef, text: &str) -> Option<String> {
+        self.config
+            .tasks
+            .iter()
+            .filter(|t| t.name != current.name)
+            .map(|t| (t, trigger_score(t, text)))
+            .filter(|(_, score)| *score >= 0.6)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(t, _)| t.name.clone())
+    }
+
+    /// The context templates and conditions see: slots and saved results at the top level,
+    /// `user` (user data) and `customer` (email, id).
+    fn task_context(&self, conversation: &Conversation) -> Value {
+        let mut context = Map::new();
+        if let Some(run) = &conversation.task {
+            for (k, v) in run.slots.iter().chain(run.results.iter()) {
+                context.insert(k.clone(), v.clone());
+            }
+        }
+        context.insert(
+            "user".into(),
+            self.user_data(conversation).cloned().unwrap_or(Value::Null),
+        );
+        context.insert(
+            "customer".into(),
+            json!({"email": conversation.identity.email(), "id": conversation.identity.customer_id()}),
+        );
+        Value::Object(context)
+    }
+
+    fn render(&self, template: &str, context: &Value) -> String {
+        self.config
+            .templates
+            .get_template(template)
+            .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(context))))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|e| {
+                tracing::warn!(template, error = %e, "a task template failed to render");
+                String::new()
+            })
+    }
+
+    fn condition(&self, source: &str, context: &Value) -> bool {
+        self.config
+            .templates
+            .compile_expression(source)
+            .and_then(|e| e.eval(minijinja::Value::from(minijinja::value::Serde(context))))
+            .map(|v| v.is_true())
+            .unwrap_or(false)
+    }
+
+    /// A slot's value from trusted context or user data, when known.
+    fn known_value(&self, conversation: &Conversation, slot: &Slot) -> Option<Value> {
+        let from_source = slot.from.as_ref().and_then(|source| match source {
+            BoundSource::UserEmail => conversation.identity.email().map(|e| json!(e)),
+            BoundSource::UserId => conversation.identity.customer_id().map(|c| json!(c)),
+            BoundSource::ConversationId => Some(json!(conversation.id)),
+            BoundSource::UserData(f) => {
+                self.user_data(conversation).and_then(|d| d.get(f)).cloned()
+            }
+        });
+        let value = from_source.or_else(|| {
+            self.user_data(conversation)
+                .and_then(|d| d.get(&slot.name))
+                .cloned()
+        })?;
+        let text = value
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| value.to_string());
+        extract(&slot.property, &text, true, &mut Default::default())
+    }
+
+    /// Slot values a message gives (`asked` is the slot whose question it answers).
+    fn slot_values(task: &TaskDef, text: &str, asked: Option<&str>) -> Vec<(String, Value)> {
+        let mut taken = Default::default();
+        let mut slots: Vec<&Slot> = task.slots().collect();
+        slots.sort_by_key(|s| Some(s.name.as_str()) != asked);
+        slots
+            .into_iter()
+            .filter_map(|s| {
+                extract(
+                    &s.property,
+                    text,
+                    asked == Some(s.name.as_str()),
+                    &mut taken,
+                )
+                .map(|v| (s.name.clone(), v))
+            })
+            .collect()
+    }
+
+    /// Absorbs the customer's message into the run, then runs instructions until the task
+    /// needs the customer again or ends.
+    async fn advance(
+        &self,
+        conversation: &mut Conversation,
+        text: &str,
+        first: bool,
+        recorder: &mut Recorder<'_>,
+    ) -> String {
+        let Some(task) = self.active_task(conversation) else {
+            return String::new();
+        };
+        let TaskBody::Steps(program) = &task.body else {
+            return String::new();
+        };
+        let mut said: Vec<String> = Vec::new();
+        if let Some(reply) = self.absorb(conversation, &task, text, first, recorder) {
+            return reply;
+        }
+        for _ in 0..MAX_INSTRUCTIONS_PER_TURN {
+            let Some(run) = conversation.task.as_ref() else {
+                break;
+            };
+            let pc = run.pc;
+            let Some(instr) = program.get(pc) else {
+                self.end_task(conversation, "done", recorder);
+                break;
+            };
+            let kind = match instr {
+                Instr::Collect(_) => "collect",
+                Instr::Call { .. } => "call",
+                Instr::JumpUnless { .. } | Instr::Jump(_) => "branch",
+                Instr::Confirm(_) => "confirm",
+                Instr::Say(_) => "say",
+                Instr::Handoff(_) => "handoff",
+                Instr::End(_) => "end",
+            };
+            recorder.emit(TurnEvent::TaskStep {
+                task: task.name.clone(),
+                step: pc,
+                kind: kind.into(),
+            });
+            let flow = self
+                .step(conversation, &task, program, pc, &mut said, recorder)
+                .await;
+            if matches!(flow, Flow::Stop) {
+                break;
+            }
+        }
+        said.retain(|s| !s.is_empty());
+        if said.is_empty() {
+            "OK.".into()
+        } else {
+            said.join("\n")
+        }
+    }
+
+    /// Takes slot values, corrections and yes/no from the message. Returns a reply when the
+    /// message settles the turn by itself (an invalid answer, a declined confirmation).
+    fn absorb(
+        &self,
+        conversation: &mut Conversation,
+        task: &TaskDef,
+        text: &str,
+        first: bool,
+        recorder: &mut Recorder<'_>,
+    ) -> Option<String> {
+        let run = conversation.task.as_mut()?;
+        // "Actually it's W2": changed slot values restart the run from its first instruction;
+        // lookups run again and anything confirmed must be confirmed again.
+        if !first && is_correction(text) {
+            let changed: Vec<(String, Value)> = Self::slot_values(task, text, None)
+                .into_iter()
+                .filter(|(name, value)| {
+                    run.slots.contains_key(name) && run.slots.get(name) != Some(value)
+                })
+                .collect();
+            if !changed.is_empty() {
+                if run.has_completed_write() {
+                    return Some("That's already done, so I can't change it now.".into());
+                }
+                let names = changed.iter().map(|(n, _)| n.clone()).collect();
+                run.slots.extend(changed);
+                run.results.clear();
+                run.confirmed.clear();
+                run.awaiting = Awaiting::Nothing;
+                run.pc = 0;
+                recorder.emit(TurnEvent::TaskCorrected {
+                    task: task.name.clone(),
+                    slots: names,
+                });
+                return None;
+            }
+        }
+        match std::mem::take(&mut run.awaiting) {
+            Awaiting::Confirmation { digests, question } => {
+                match yes_no(text) {
+                    Some(true) => {
+                        run.confirmed.extend(digests);
+                        run.pc += 1;
+                    }
+                    Some(false) => {
+                        self.end_task(conversation, "declined", recorder);
+                        return Some("OK, I haven't changed anything. Is there anything else I can help with?".into());
+                    }
+                    None => {
+                        let again = format!("Please answer yes or no. {question}");
+                        run.awaiting = Awaiting::Confirmation { digests, question };
+                        return Some(again);
+                    }
+                }
+            }
+            Awaiting::Slot { name } => {
+                let values = Self::slot_values(task, text, Some(&name));
+                let answered = values.iter().any(|(n, _)| n == &name);
+                for (slot, value) in values {
+                    if slot == name || !run.slots.contains_key(&slot) {
+                        run.slots.insert(slot, value);
+                    }
+                }
+                if !answered {
+                    let slot = task.slot(&name)?;
+                    run.awaiting = Awaiting::Slot { name: name.clone() };
+                    return Some(format!("{} {}", invalid_reason(slot, text), slot.prompt));
+                }
+            }
+            Awaiting::Nothing if first => {
+                for (slot, value) in Self::slot_values(task, text, None) {
+                    run.slots.insert(slot, value);
+                }
+                // Values given earlier in the conversation count too (the most recent wins);
+                // free-text slots are only ever taken as answers to their own question.
+                let earlier: Vec<String> = conversation
+                    .messages
+                    .iter()
+                    .rev()
+                    .skip(1)
+                    .filter_map(|m| match m {
+                        Message::User { content } => Some(content.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let run = conversation.task.as_mut()?;
+                for message in earlier {
+                    for (slot, value) in Self::slot_values(task, &message, None) {
+                        run.slots.entry(slot).or_insert(value);
+                    }
+                }
+            }
+            Awaiting::Nothing => {}
+        }
+        None
+    }
+
+    /// Executes one instruction.
+    async fn step(
+        &self,
+        conversation: &mut Conversation,
+        task: &TaskDef,
+        program: &[Instr],
+        pc: usize,
+        said: &mut Vec<String>,
+        recorder: &mut Recorder<'_>,
+    ) -> Flow {
+        let context = self.task_context(conversation);
+        let advance = |conversation: &mut Conversation, to: usize| {
+            if let Some(run) = conversation.task.as_mut() {
+                run.pc = to;
+            }
+            Flow::Next
+        };
+        match &program[pc] {
+            Instr::Collect(slot) => {
+                let known = conversation
+                    .task
+                    .as_ref()
+                    .is_some_and(|r| r.slots.contains_key(&slot.name));
+                if !known
+                    && let Some(value) = self.known_value(conversation, slot)
+                    && let Some(run) = conversation.task.as_mut()
+                {
+                    run.slots.insert(slot.name.clone(), value);
+                    return advance(conversation, pc + 1);
+                }
+                if known {
+                    return advance(conversation, pc + 1);
+                }
+                if let Some(run) = conversation.task.as_mut() {
+                    run.awaiting = Awaiting::Slot {
+                        name: slot.name.clone(),
+                    };
+                }
+                said.push(slot.prompt.clone());
+                Flow::Stop
+            }
+            Instr::JumpUnless { condition, target } => {
+                let to = if self.condition(condition, &context) {
+                    pc + 1
+                } else {
+                    *target
+                };
+                advance(conversation, to)
+            }
+            Instr::Jump(target) => advance(conversation, *target),
+            Instr::Say(template) => {
+                said.push(self.render(template, &context));
+                advance(conversation, pc + 1)
+            }
+            Instr::Confirm(template) => {
+                let mut question = self.render(template, &context);
+                if !question.ends_with('?') {
+                    question.push_str(" Shall I go ahead?");
+                }
+                // The customer confirms exactly the writes up to the next confirmation.
+                let digests = program[pc + 1..]
+                    .iter()
+                    .take_while(|i| !matches!(i, Instr::Confirm(_)))
+                    .filter_map(|i| match i {
+                        Instr::Call {
+                            tool,
+                            inputs,
+                            write: true,
+                            ..
+                        } => {
+                            let prepared = self
+                                .prepare_step_call(conversation, tool, inputs, &context)
+                                .ok()?;
+                            Some(write_digest(tool, &prepared.inputs))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                recorder.emit(TurnEvent::ConfirmationRequested {
+                    task: task.name.clone(),
+                    question: question.clone(),
+                });
+                if let Some(run) = conversation.task.as_mut() {
+                    run.awaiting = Awaiting::Confirmation {
+                        digests,
+                        question: question.clone(),
+                    };
+                }
+                said.push(question);
+                Flow::Stop
+            }
+            Instr::Handoff(template) => {
+                let summary = template
+                    .as_ref()
+                    .map(|t| self.render(t, &context))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "Task `{}` needs a person. Collected: {}",
+                            task.name,
+                            conversation
+                                .task
+                                .as_ref()
+                                .map(|r| json!(r.slots).to_string())
+                                .unwrap_or_default()
+                        )
+                    });
+                said.push(self.hand_off(conversation, summary, recorder));
+                Flow::Stop
+            }
+            Instr::End(template) => {
+                if let Some(t) = template {
+                    said.push(self.render(t, &context));
+                }
+                self.end_task(conversation, "done", recorder);
+                Flow::Stop
+            }
+            Instr::Call {
+                tool,
+                inputs,
+                save,
+                on_error,
+                error_message,
+                write,
+            } => {
+                let mut result = self
+                    .step_call(conversation, pc, tool, inputs, *write, &context, recorder)
+                    .await;
+                if result.is_err() && *on_error == OnError::Retry {
+                    result = self
+                        .step_call(conversation, pc, tool, inputs, *write, &context, recorder)
+                        .await;
+                }
+                match result {
+                    Ok(selected) => {
+                        if let (Some(name), Some(run)) = (save, conversation.task.as_mut()) {
+                            run.results.insert(name.clone(), selected.value);
+                        }
+                        advance(conversation, pc + 1)
+                    }
+                    Err(failure)
+                        if *on_error == OnError::Handoff
+                            || failure.kind == FailureKind::PossiblyExecuted =>
+                    {
+                        let summary = format!(
+                            "Task `{}`: calling `{tool}` failed: {}",
+                            task.name, failure.message
+                        );
+                        said.push(self.hand_off(conversation, summary, recorder));
+                        Flow::Stop
+                    }
+                    Err(failure) => {
+                        let mut error_context = context.clone();
+                        error_context["error"] = json!(failure.message);
+                        let message = error_message
+                            .as_ref()
+                            .map(|t| self.render(t, &error_context))
+                            .filter(|m| !m.is_empty())
+                            .unwrap_or_else(|| {
+                                format!(
+                                    "Sorry, I couldn't complete that: {}.",
+                                    failure.message.trim_end_matches('.')
+                                )
+                            });
+                        said.push(message);
+                        self.end_task(conversation, "failed", recorder);
+                        Flow::Stop
+                    }
+                }
+            }
+        }
+    }
+
+    fn prepare_step_call(
+        &self,
+        conversation: &Conversation,
+        tool: &str,
+        inputs: &[(String, InputExpr)],
+        context: &Value,
+    ) -> Result<PreparedCall, CallFailure> {
+        let refused = |message: String| CallFailure {
+            kind: FailureKind::Refused,
+            status: None,
+            message,
+        };
+        let tool = self
+            .config
+            .tool(tool)
+            .ok_or_else(|| refused(format!("no tool `{tool}`")))?;
+        let mut arguments = Map::new();
+        for (name, expr) in inputs {
+            let value = match expr {
+                InputExpr::Path(path) => lookup_path(context, path).cloned().unwrap_or(Value::Null),
+                InputExpr::Template(t) => Value::String(self.render(t, context)),
+            };
+            if !value.is_null() {
+                arguments.insert(name.clone(), value);
+            }
+        }
+        let trusted = TrustedContext {
+            identity: &conversation.identity,
+            conversation_id: &conversation.id,
+            user_data: self.user_data(conversation),
+        };
+        prepare_operator_call(tool, &Value::Object(arguments), trusted, true)
+            .map_err(|e| refused(e.to_string()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn step_call(
+        &self,
+        conversation: &mut Conversation,
+        pc: usize,
+        tool: &str,
+        inputs: &[(String, InputExpr)],
+        write: bool,
+        context: &Value,
+        recorder: &mut Recorder<'_>,
+    ) -> Result<Selected, CallFailure> {
+        let call_id = format!(
+            "{}-step{pc}",
+            conversation
+                .task
+                .as_ref()
+                .map(|r| r.run_id.as_str())
+                .unwrap_or("task")
+        );
+        recorder.emit(TurnEvent::ToolCallStarted {
+            call_id: call_id.clone(),
+            tool: tool.to_string(),
+        });
+        let prepared = match self.prepare_step_call(conversation, tool, inputs, context) {
+            Ok(p) => p,
+            Err(failure) => {
+                recorder.emit(TurnEvent::ToolCallFinished {
+                    call_id,
+                    tool: tool.to_string(),
+                    status: "refused".into(),
+                    error: Some(failure.message.clone()),
+                    ignored_inputs: Vec::new(),
+                    request: None,
+                });
+                return Err(failure);
+            }
+        };
+        if !write {
+            return self
+                .execute(conversation, &call_id, &prepared, recorder)
+                .await;
+        }
+        let digest = write_digest(tool, &prepared.inputs);
+        self.confirmed_write(conversation, &call_id, prepared, pc, &digest, recorder)
+            .await
+    }
+
+    /// A write the model asked for inside a model-driven task: run it if the customer
+    /// confirmed exactly these inputs, otherwise ask them (nothing is sent).
+    pub(crate) async fn gated_write(
+        &self,
+        conversation: &mut Conversation,
+        call: &ToolCall,
+        prepared: PreparedCall,
+        recorder: &mut Recorder<'_>,
+    ) -> CallEnd {
+        let digest = write_digest(&prepared.tool.name, &prepared.inputs);
+        let Some(run) = conversation.task.as_mut() else {
+            return CallEnd { content: json!({"error": {"kind": "refused", "message": "changes run only inside a task"}}).to_string(), reply: None };
+        };
+        if run.confirmed.contains(&digest) {
+            let step = run.write_count;
+            let result = self
+                .confirmed_write(conversation, &call.id, prepared, step, &digest, recorder)
+                .await;
+            return CallEnd {
+                content: result_content(&result).to_string(),
+                reply: None,
+            };
+        }
+        let shown: Vec<String> = prepared
+            .inputs
+            .iter()
+            .filter(|(k, _)| !prepared.tool.bound.contains_key(*k))
+            .map(|(k, v)| {
+                format!(
+                    "{} {}",
+                    k.replace('_', " "),
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                )
+            })
+            .collect();
+        let question = format!(
+            "Just to confirm: {} with {}. Shall I go ahead?",
+            prepared.tool.description.trim_end_matches('.'),
+            shown.join(", ")
+        );
+        run.awaiting = Awaiting::Confirmation {
+            digests: vec![digest],
+            question: question.clone(),
+        };
+        recorder.emit(TurnEvent::ToolCallFinished {
+            call_id: call.id.clone(),
+            tool: call.name.clone(),
+            status: "refused".into(),
+            error: Some(
+                "not confirmed: the customer was asked to confirm these exact inputs".into(),
+            ),
+            ignored_inputs: prepared.ignored_inputs.clone(),
+            request: None,
+        });
+        recorder.emit(TurnEvent::ConfirmationRequested {
+            task: run.task.clone(),
+            question: question.clone(),
+        });
+        let content = json!({"error": {"kind": "needs_confirmation", "message": "Nothing was done. The customer is asked to confirm these exact inputs; after they say yes, call again with the same inputs."}});
+        CallEnd {
+            content: content.to_string(),
+            reply: Some(question),
+        }
+    }
+
+    /// Runs a write the customer confirmed, exactly once: the confirmation is consumed, the
+    /// write is recorded as sent (and saved) before the request, and as done (and saved) after.
+    /// A write already done is never re-sent; one that may have been sent is re-sent with the
+    /// same key, or — when the API does not honour keys — not sent at all.
+    async fn confirmed_write(
+        &self,
+        conversation: &mut Conversation,
+        call_id: &str,
+        mut prepared: PreparedCall,
+        step: usize,
+        digest: &str,
+        recorder: &mut Recorder<'_>,
+    ) -> Result<Selected, CallFailure> {
+        let conversation_id = conversation.id.clone();
+        let Some(run) = conversation.task.as_mut() else {
+            return Err(CallFailure {
+                kind: FailureKind::Refused,
+                status: None,
+                message: "changes run only inside a task".into(),
+            });
+        };
+        let key = idempotency_key(&conversation_id, &run.run_id, step, digest);
+        let previous = run.writes.get(&key).map(|w| w.state.clone());
+        match previous {
+            Some(WriteState::Done { ok, outcome }) => {
+                return if ok {
+                    Ok(Selected {
+                        value: outcome,
+                        truncated: false,
+                    })
+                } else {
+                    Err(serde_json::from_value(outcome).unwrap_or(CallFailure {
+                        kind: FailureKind::ServerError,
+                        status: None,
+                        message: "the change failed".into(),
+                    }))
+                };
+            }
+            Some(WriteState::Sent) if !prepared.tool.idempotency_keys => {
+                return Err(CallFailure {
+                    kind: FailureKind::PossiblyExecuted,
+                    status: None,
+                    message: "the change was possibly executed before an interruption, and this API cannot tell; a person must check".into(),
+                });
+            }
+            _ => {}
+        }
+        if !run.confirmed.iter().any(|d| d == digest) && previous.is_none() {
+            recorder.emit(TurnEvent::ToolCallFinished {
+                call_id: call_id.into(),
+                tool: prepared.tool.name.clone(),
+                status: "refused".into(),
+                error: Some("not confirmed".into()),
+                ignored_inputs: Vec::new(),
+                request: None,
+            });
+            return Err(CallFailure {
+                kind: FailureKind::Refused,
+                status: None,
+                message: "the customer has not confirmed this change".into(),
+            });
+        }
+        run.confirmed.retain(|d| d != digest);
+        if previous.is_none() {
+            run.write_count += 1;
+        }
+        run.writes.insert(
+            key.clone(),
+            WriteRecord {
+                tool: prepared.tool.name.clone(),
+                state: WriteState::Sent,
+            },
+        );
+        if prepared.tool.idempotency_keys {
+            prepared.idempotency_key = Some(key.clone());
+        }
+        self.checkpoint(conversation, recorder).await;
+        let result = self
+            .execute(conversation, call_id, &prepared, recorder)
+            .await;
+        // Transport failures may have reached the API: keep them as "sent" so a retry reuses the key.
+        let settled = match &result {
+            Ok(selected) => Some(WriteState::Done {
+                ok: true,
+                outcome: selected.value.clone(),
+            }),
+            Err(f)
+                if matches!(
+                    f.kind,
+                    FailureKind::ClientError | FailureKind::Refused | FailureKind::BadRequest
+                ) =>
+            {
+                Some(WriteState::Done {
+                    ok: false,
+                    outcome: serde_json::to_value(f).unwrap_or(Value::Null),
+                })
+            }
+            Err(_) => None,
+        };
+        if let (Some(state), Some(run)) = (settled, conversation.task.as_mut()) {
+            run.writes.insert(
+                key,
+                WriteRecord {
+                    tool: prepared.tool.name.clone(),
+                    state,
+                },
+            );
+        }
+        if result.is_ok() {
+            // The customer's data changed: fetch user data again next turn.
+            conversation.user_data_fetched_at_ms = None;
+        }
+        self.checkpoint(conversation, recorder).await;
+        result
+    }
+}
