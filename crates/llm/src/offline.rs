@@ -11,11 +11,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
+use switchboard_core::agent::{FINISH_TASK, HANDOFF, START_TASK};
 use switchboard_core::config::{Config, Tool};
 use switchboard_core::extract::{extract, overlap, render_plain, words};
 use switchboard_core::model::{
     ChatModel, Message, ModelError, ModelReply, ModelRequest, TextSink, ToolCall, ToolSpec,
 };
+use switchboard_core::task::trigger_score;
 
 /// The offline engine.
 pub struct OfflineEngine {
@@ -47,6 +49,23 @@ fn ask_text(spec: &ToolSpec, input: &str) -> String {
     }
 }
 
+/// The engine's own tools (tasks, handoff) are chosen by rules here, not by scoring.
+fn is_engine_tool(name: &str) -> bool {
+    matches!(name, START_TASK | HANDOFF | FINISH_TASK)
+}
+
+/// Words that ask for a person.
+const HUMAN: &[&str] = &[
+    "human",
+    "person",
+    "agent",
+    "representative",
+    "someone",
+    "somebody",
+    "operator",
+    "staff",
+];
+
 /// Words that make a whole message a thank-you or a goodbye.
 const THANKS: &[&str] = &[
     "thank", "thanks", "thx", "ok", "okay", "great", "perfect", "cheer", "cheers", "bye",
@@ -60,6 +79,8 @@ enum Intent<'a> {
         asked: Option<String>,
     },
     Profile(String),
+    StartTask(String),
+    Handoff(String),
     Thanks,
     Help,
 }
@@ -131,25 +152,33 @@ impl OfflineEngine {
     }
 
     fn help(&self, tools: &[ToolSpec]) -> String {
+        let offers_tasks = tools.iter().any(|t| t.name == START_TASK);
+        let mut lines: Vec<&str> = tools
+            .iter()
+            .filter(|t| !is_engine_tool(&t.name))
+            .map(|t| t.description.as_str())
+            .collect();
+        if offers_tasks {
+            lines.extend(self.config.tasks.iter().map(|t| t.description.as_str()));
+        }
         let mut text = self
             .config
             .agent
             .fallback
             .clone()
             .unwrap_or_else(|| "I'm not sure I understood.".into());
-        if tools.is_empty() {
+        if lines.is_empty() {
             text.push_str(
                 " I can't look anything up for you here; a person from our team can help.",
             );
             return text;
         }
         text.push_str(" I can help with:");
-        for spec in tools {
-            let first_sentence = spec
-                .description
+        for description in lines {
+            let first_sentence = description
                 .split(". ")
                 .next()
-                .unwrap_or(&spec.description)
+                .unwrap_or(description)
                 .trim_end_matches('.');
             text.push_str(&format!("\n- {first_sentence}"));
         }
@@ -184,6 +213,7 @@ impl OfflineEngine {
         let best = request
             .tools
             .iter()
+            .filter(|spec| !is_engine_tool(&spec.name))
             .map(|spec| (spec, self.score(spec, current)))
             .filter(|(_, s)| *s >= 0.34)
             .max_by(|a, b| a.1.total_cmp(&b.1));
@@ -213,6 +243,30 @@ impl OfflineEngine {
         let current_words = words(current);
         if !current_words.is_empty() && current_words.iter().all(|w| THANKS.contains(&w.as_str())) {
             return Intent::Thanks;
+        }
+        // "Can I talk to a human?" hands off (when the engine offers it).
+        let asks_for_human = words(current).iter().any(|w| HUMAN.contains(&w.as_str()))
+            && [
+                "talk", "speak", "connect", "transfer", "real", "human", "person",
+            ]
+            .iter()
+            .any(|w| words(current).contains(*w));
+        if asks_for_human && request.tools.iter().any(|t| t.name == HANDOFF) {
+            return Intent::Handoff(current.to_string());
+        }
+        // A task whose examples the message matches clearly (and no negative example better).
+        let offers_tasks = request.tools.iter().any(|t| t.name == START_TASK);
+        let best_task = self
+            .config
+            .tasks
+            .iter()
+            .map(|t| (t, trigger_score(t, current)))
+            .filter(|(_, score)| offers_tasks && *score >= 0.6)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((task, score)) = best_task
+            && best.is_none_or(|(_, tool_score)| score >= tool_score)
+        {
+            return Intent::StartTask(task.name.clone());
         }
         // Specific profile phrases ("last order") win; then tools; then any user-data field
         // the message names.
@@ -328,6 +382,22 @@ impl OfflineEngine {
         match self.choose(request) {
             Intent::Help => say(self.help(&request.tools)),
             Intent::Profile(answer) => say(answer),
+            Intent::StartTask(task) => ModelReply {
+                text: None,
+                tool_calls: vec![ToolCall {
+                    id: format!("call_{}", request.messages.len()),
+                    name: START_TASK.into(),
+                    arguments: serde_json::json!({"task": task}),
+                }],
+            },
+            Intent::Handoff(message) => ModelReply {
+                text: None,
+                tool_calls: vec![ToolCall {
+                    id: format!("call_{}", request.messages.len()),
+                    name: HANDOFF.into(),
+                    arguments: serde_json::json!({"summary": format!("The customer asked for a person: \u{201c}{message}\u{201d}")}),
+                }],
+            },
             Intent::Thanks => say("You're welcome! Is there anything else I can help with?".into()),
             Intent::Tool { spec, texts, asked } => {
                 let properties = spec.parameters["properties"]

@@ -75,6 +75,17 @@ const CUSTOMERS: &[Customer] = &[
 fn seed_orders() -> Vec<Order> {
     vec![
         Order {
+            order_id: "W1000003",
+            customer_id: "C1001",
+            zip: "10001",
+            status: "pending",
+            date: "2026-11-26",
+            total: 19.0,
+            items: &["Phone case"],
+            carrier: None,
+            eta: None,
+        },
+        Order {
             order_id: "W1000002",
             customer_id: "C1001",
             zip: "10001",
@@ -115,6 +126,23 @@ struct Shop {
     orders: Mutex<Vec<Order>>,
     requests: Mutex<Vec<ReceivedRequest>>,
     idempotency: Mutex<BTreeMap<String, Value>>,
+    meetings: Mutex<Vec<Value>>,
+    effective_writes: std::sync::atomic::AtomicUsize,
+    /// When set, the next effective write is applied, reported here, and never answered.
+    stall_next_write: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+}
+
+impl Shop {
+    /// Counts an effective write; stalls it if a test asked for that.
+    async fn wrote(&self) {
+        self.effective_writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let stall = self.stall_next_write.lock().expect("lock").take();
+        if let Some(reached) = stall {
+            let _ = reached.send(());
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    }
 }
 
 /// A running shop.
@@ -134,6 +162,26 @@ impl ShopHandle {
     /// Every request received so far.
     pub fn requests(&self) -> Vec<ReceivedRequest> {
         self.shop.requests.lock().expect("lock").clone()
+    }
+
+    /// Writes that changed something (a replayed idempotency key does not count).
+    pub fn effective_writes(&self) -> usize {
+        self.shop
+            .effective_writes
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Meetings booked so far.
+    pub fn meetings(&self) -> Vec<Value> {
+        self.shop.meetings.lock().expect("lock").clone()
+    }
+
+    /// The next effective write is applied, then the shop signals the returned receiver and
+    /// never answers that request (a test kills the client at that moment).
+    pub fn stall_next_write(&self) -> tokio::sync::oneshot::Receiver<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        *self.shop.stall_next_write.lock().expect("lock") = Some(tx);
+        rx
     }
 
     /// An order's current status.
@@ -161,11 +209,17 @@ pub async fn start(api_key: &str) -> std::io::Result<ShopHandle> {
         orders: Mutex::new(seed_orders()),
         requests: Mutex::new(Vec::new()),
         idempotency: Mutex::new(BTreeMap::new()),
+        meetings: Mutex::new(Vec::new()),
+        effective_writes: std::sync::atomic::AtomicUsize::new(0),
+        stall_next_write: Mutex::new(None),
     });
     let app = Router::new()
         .route("/api/orders/{order_id}", get(order_status))
         .route("/api/orders/{order_id}/cancel", post(cancel_order))
         .route("/api/customers/lookup", get(lookup_customer))
+        .route("/api/customers/orders/{order_id}", get(customer_order))
+        .route("/api/meetings", post(create_meeting))
+        .route("/api/returns", post(create_return))
         .route("/api/customers/{customer_id}/orders", get(customer_orders))
         .route("/api/user-data", post(user_data))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
@@ -291,40 +345,158 @@ async fn cancel_order(
     headers: HeaderMap,
     Json(body): Json<CancelBody>,
 ) -> Response {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    if let Some(key) = &key
-        && let Some(previous) = shop.idempotency.lock().expect("lock").get(key)
+    let key = idempotency_key(&headers);
+    if let Some(previous) = key
+        .as_ref()
+        .and_then(|k| shop.idempotency.lock().expect("lock").get(k).cloned())
     {
-        return Json(previous.clone()).into_response();
+        return Json(previous).into_response();
     }
-    let mut orders = shop.orders.lock().expect("lock");
-    let Some(order) = orders.iter_mut().find(|o| o.order_id == order_id) else {
-        return error(StatusCode::NOT_FOUND, "no such order");
+    let result = {
+        let mut orders = shop.orders.lock().expect("lock");
+        let Some(order) = orders.iter_mut().find(|o| o.order_id == order_id) else {
+            return error(StatusCode::NOT_FOUND, "no such order");
+        };
+        let owner = CUSTOMERS
+            .iter()
+            .find(|c| c.customer_id == order.customer_id)
+            .map(|c| c.email);
+        if body.email.is_some() && body.email.as_deref() != owner {
+            return error(
+                StatusCode::FORBIDDEN,
+                "the order belongs to another customer",
+            );
+        }
+        if order.status != "pending" {
+            return error(StatusCode::CONFLICT, "only pending orders can be cancelled");
+        }
+        order.status = "cancelled";
+        json!({"order_id": order.order_id, "status": "cancelled", "reason": body.reason})
     };
-    let owner = CUSTOMERS
-        .iter()
-        .find(|c| c.customer_id == order.customer_id)
-        .map(|c| c.email);
-    if body.email.is_some() && body.email.as_deref() != owner {
-        return error(
-            StatusCode::FORBIDDEN,
-            "the order belongs to another customer",
-        );
-    }
-    if order.status != "pending" {
-        return error(StatusCode::CONFLICT, "only pending orders can be cancelled");
-    }
-    order.status = "cancelled";
-    let result = json!({"order_id": order.order_id, "status": "cancelled", "reason": body.reason});
     if let Some(key) = key {
         shop.idempotency
             .lock()
             .expect("lock")
             .insert(key, result.clone());
     }
+    shop.wrote().await;
+    Json(result).into_response()
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+#[derive(Deserialize)]
+struct EmailQuery {
+    email: Option<String>,
+}
+
+/// One order of the customer with this email (404 for anyone else's order).
+async fn customer_order(
+    State(shop): State<Arc<Shop>>,
+    Path(order_id): Path<String>,
+    Query(q): Query<EmailQuery>,
+) -> Response {
+    let Some(customer) = CUSTOMERS.iter().find(|c| {
+        q.email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(c.email))
+    }) else {
+        return error(StatusCode::NOT_FOUND, "no such order for this customer");
+    };
+    let orders = shop.orders.lock().expect("lock");
+    match orders
+        .iter()
+        .find(|o| o.order_id == order_id && o.customer_id == customer.customer_id)
+    {
+        Some(o) => Json(order_json(o)).into_response(),
+        None => error(StatusCode::NOT_FOUND, "no such order for this customer"),
+    }
+}
+
+#[derive(Deserialize)]
+struct MeetingBody {
+    name: String,
+    email: String,
+    date: String,
+}
+
+async fn create_meeting(
+    State(shop): State<Arc<Shop>>,
+    headers: HeaderMap,
+    Json(body): Json<MeetingBody>,
+) -> Response {
+    let key = idempotency_key(&headers);
+    if let Some(previous) = key
+        .as_ref()
+        .and_then(|k| shop.idempotency.lock().expect("lock").get(k).cloned())
+    {
+        return Json(previous).into_response();
+    }
+    let meeting = {
+        let mut meetings = shop.meetings.lock().expect("lock");
+        let meeting = json!({"meeting_id": format!("M{}", 100 + meetings.len()), "name": body.name, "email": body.email, "date": body.date});
+        meetings.push(meeting.clone());
+        meeting
+    };
+    if let Some(key) = key {
+        shop.idempotency
+            .lock()
+            .expect("lock")
+            .insert(key, meeting.clone());
+    }
+    shop.wrote().await;
+    Json(meeting).into_response()
+}
+
+#[derive(Deserialize)]
+struct ReturnBody {
+    order_id: String,
+    item: String,
+    email: String,
+}
+
+async fn create_return(
+    State(shop): State<Arc<Shop>>,
+    headers: HeaderMap,
+    Json(body): Json<ReturnBody>,
+) -> Response {
+    let key = idempotency_key(&headers);
+    if let Some(previous) = key
+        .as_ref()
+        .and_then(|k| shop.idempotency.lock().expect("lock").get(k).cloned())
+    {
+        return Json(previous).into_response();
+    }
+    let owned = {
+        let orders = shop.orders.lock().expect("lock");
+        let customer = CUSTOMERS
+            .iter()
+            .find(|c| c.email.eq_ignore_ascii_case(&body.email));
+        orders.iter().any(|o| {
+            o.order_id == body.order_id
+                && customer.is_some_and(|c| c.customer_id == o.customer_id)
+                && o.status == "delivered"
+        })
+    };
+    if !owned {
+        return error(
+            StatusCode::CONFLICT,
+            "returns are possible only for this customer's delivered orders",
+        );
+    }
+    let result = json!({"return_id": format!("R-{}", body.order_id), "order_id": body.order_id, "item": body.item, "status": "label sent"});
+    if let Some(key) = key {
+        shop.idempotency
+            .lock()
+            .expect("lock")
+            .insert(key, result.clone());
+    }
+    shop.wrote().await;
     Json(result).into_response()
 }
 

@@ -23,7 +23,10 @@ async fn check_validates_and_pings() {
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     let report: Value = serde_json::from_str(&ok.stdout).unwrap();
     assert_eq!(report["agent"], "acme-shop");
-    assert_eq!(report["tasks"][0], "cancel_my_order");
+    assert_eq!(
+        report["tasks"],
+        serde_json::json!(["cancel_order", "book_demo", "return_damaged_item"])
+    );
     assert!(
         report["ping"]
             .as_array()
@@ -106,7 +109,7 @@ async fn tool_call_runs_reads_and_refuses_writes_unless_asked() {
         "call",
         "--config",
         SHOP_YAML,
-        "cancel_order",
+        "submit_cancellation",
         "order_id=W1000002",
         "reason=other",
         "--email",
@@ -127,7 +130,7 @@ async fn tool_call_runs_reads_and_refuses_writes_unless_asked() {
             "call",
             "--config",
             SHOP_YAML,
-            "cancel_order",
+            "submit_cancellation",
             "order_id=W1000002",
             "reason=other",
             "--allow-write",

@@ -68,7 +68,7 @@ async fn verified_customer_is_answered_from_the_user_data_api() {
     assert_eq!(fetched["data"]["plan"], "Pro");
     assert_eq!(
         turns[1]["reply"],
-        "Your last order, W1000002 (Desk lamp), placed on 2026-11-25, is pending."
+        "Your last order, W1000003 (Phone case), placed on 2026-11-26, is pending."
     );
     // Fetched once per conversation.
     assert!(

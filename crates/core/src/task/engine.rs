@@ -37,7 +37,16 @@ pub fn trigger_score(task: &TaskDef, message: &str) -> f64 {
         .iter()
         .map(|e| overlap(&message_words, e))
         .fold(0.0, f64::max);
-    if negative >= positive { 0.0 } else { positive }
+    if negative >= positive {
+        return 0.0;
+    }
+    // A value that fits one of the task's patterned slots (an order number) is strong evidence,
+    // as it is for tools.
+    let mut taken = Default::default();
+    let patterned = task
+        .slots()
+        .any(|s| s.pattern.is_some() && extract(&s.property, message, false, &mut taken).is_some());
+    positive + if patterned { 0.3 } else { 0.0 }
 }
 
 fn level_name(access: Access) -> &'static str {
@@ -171,11 +180,11 @@ impl Agent {
                 task: task.name.clone(),
                 reason,
             });
-            let first = task.description.trim_end_matches('.');
-            return Err(format!(
-                "I can't do that here: \u{201c}{first}\u{201d} is only available once we know it's you. \
-                 Please sign in on our website (or write to us from the email on your account) and ask again."
-            ));
+            return Err(
+                "I can only help with that once we know it's you: please sign in on our website \
+                 (or write to us from the email on your account) and ask again."
+                    .into(),
+            );
         }
         conversation.task_count += 1;
         let run_id = format!("{}-{}", task.name, conversation.task_count);
