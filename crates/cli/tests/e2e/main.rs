@@ -7,3 +7,4 @@ mod failures;
 mod providers;
 mod security;
 mod support;
+mod tasks;

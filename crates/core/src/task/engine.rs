@@ -211,6 +211,11 @@ impl Agent {
             self.end_task(conversation, "cancelled", recorder);
             return self.model_loop(conversation, text, recorder).await;
         };
+        // A confirmation is good for the turn it was given in; a yes from earlier does not
+        // carry over to a later, different proposal.
+        if let Some(run) = conversation.task.as_mut() {
+            run.confirmed.clear();
+        }
         let confirming = matches!(
             conversation.task.as_ref().map(|r| &r.awaiting),
             Some(Awaiting::Confirmation { .. })

@@ -1,0 +1,428 @@
+//! Tasks end to end with the offline engine and real HTTP to the shop: all slots at once,
+//! corrections, "no" at the confirmation, cancelling, switching, invalid answers, a
+//! non-pending order, an anonymous customer; then a model-driven task with a scripted model
+//! whose write attempts the engine refuses; then durability across processes.
+
+use serde_json::json;
+use switchboard_core::agent::{Agent, Conversation, Quiet, TurnEvent};
+use switchboard_core::identity::{Identity, VerifiedEmail};
+
+use crate::support::*;
+
+fn shop_yaml() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/shop/switchboard.yaml"
+    ))
+    .unwrap()
+}
+
+fn alice() -> Identity {
+    Identity::Verified {
+        email: VerifiedEmail::new("alice@example.com").unwrap(),
+        customer_id: None,
+    }
+}
+
+/// Plays the customer's messages; returns the replies and every event.
+async fn play(
+    agent: &Agent,
+    conversation: &mut Conversation,
+    messages: &[&str],
+) -> (Vec<String>, Vec<TurnEvent>) {
+    let mut replies = Vec::new();
+    let mut events = Vec::new();
+    for m in messages {
+        let output = agent.turn(conversation, m, &Quiet).await;
+        replies.push(output.reply);
+        events.extend(output.events);
+    }
+    (replies, events)
+}
+
+fn writes(shop: &shop_demo::ShopHandle) -> Vec<shop_demo::ReceivedRequest> {
+    shop.requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path != "/api/user-data")
+        .collect()
+}
+
+fn finished(events: &[TurnEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            TurnEvent::TaskFinished { task, outcome } => Some(format!("{task}:{outcome}")),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn offline_shop() -> (shop_demo::ShopHandle, Agent) {
+    let shop = shop().await;
+    let agent = offline(config(&shop_yaml(), &vars(&shop.url(), &[])));
+    (shop, agent)
+}
+
+#[tokio::test]
+async fn all_slots_in_the_first_message_then_yes_cancels_exactly_once() {
+    let (shop, agent) = offline_shop().await;
+    let mut conversation = Conversation::new("t1", alice());
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &["Please cancel order W1000002, I ordered by mistake", "yes"],
+    )
+    .await;
+    assert_eq!(
+        replies[0],
+        "Cancel order W1000002 (Desk lamp) because \"ordered by mistake\"?"
+    );
+    assert_eq!(
+        replies[1],
+        "Done — order W1000002 is cancelled. You'll get a confirmation email shortly."
+    );
+    assert_eq!(shop.order_status("W1000002").as_deref(), Some("cancelled"));
+    let posts = writes(&shop);
+    assert_eq!(posts.len(), 1);
+    assert!(posts[0].headers["idempotency-key"].starts_with("sb-"));
+    assert_eq!(shop.effective_writes(), 1);
+    assert_eq!(finished(&events), ["cancel_order:done"]);
+    assert!(conversation.task.is_none());
+    // The data changed: user data is fetched again on the next turn.
+    let (_, events) = play(&agent, &mut conversation, &["thanks"]).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TurnEvent::UserData { .. }))
+    );
+}
+
+#[tokio::test]
+async fn a_correction_mid_task_changes_the_order_and_needs_a_new_confirmation() {
+    let (shop, agent) = offline_shop().await;
+    let mut conversation = Conversation::new("t2", alice());
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "cancel order W1000003",
+            "ordered by mistake",
+            "actually it's W1000002",
+            "yes",
+        ],
+    )
+    .await;
+    assert_eq!(
+        replies[1],
+        "Cancel order W1000003 (Phone case) because \"ordered by mistake\"?"
+    );
+    assert_eq!(
+        replies[2],
+        "Cancel order W1000002 (Desk lamp) because \"ordered by mistake\"?"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TurnEvent::TaskCorrected { slots, .. } if slots == &["order_id"]))
+    );
+    assert_eq!(shop.order_status("W1000002").as_deref(), Some("cancelled"));
+    assert_eq!(shop.order_status("W1000003").as_deref(), Some("pending"));
+    assert_eq!(writes(&shop).len(), 1);
+}
+
+#[tokio::test]
+async fn no_at_the_confirmation_writes_nothing() {
+    let (shop, agent) = offline_shop().await;
+    let mut conversation = Conversation::new("t3", alice());
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "cancel my order W1000002",
+            "no longer needed",
+            "maybe",
+            "no",
+        ],
+    )
+    .await;
+    assert_eq!(
+        replies[2],
+        "Please answer yes or no. Cancel order W1000002 (Desk lamp) because \"no longer needed\"?"
+    );
+    assert_eq!(
+        replies[3],
+        "OK, I haven't changed anything. Is there anything else I can help with?"
+    );
+    assert_eq!(finished(&events), ["cancel_order:declined"]);
+    assert!(writes(&shop).is_empty());
+    assert_eq!(shop.order_status("W1000002").as_deref(), Some("pending"));
+}
+
+#[tokio::test]
+async fn never_mind_cancels_the_task() {
+    let (shop, agent) = offline_shop().await;
+    let mut conversation = Conversation::new("t4", alice());
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &["I want to cancel an order", "W1000002", "never mind"],
+    )
+    .await;
+    assert_eq!(
+        replies[0],
+        "Which order would you like to cancel? (It looks like W1234567.)"
+    );
+    assert_eq!(
+        replies[2],
+        "OK, I've stopped that. Is there anything else I can help with?"
+    );
+    assert_eq!(finished(&events), ["cancel_order:cancelled"]);
+    assert!(writes(&shop).is_empty());
+}
+
+#[tokio::test]
+async fn switching_to_another_task_leaves_the_first_without_any_write() {
+    let (shop, agent) = offline_shop().await;
+    let mut conversation = Conversation::new("t5", alice());
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "cancel my order W1000002",
+            "actually, I'd like to book a demo instead",
+            "alice@work.example",
+            "2026-12-03",
+            "yes",
+        ],
+    )
+    .await;
+    // Alice's name comes from her user data; the engine asks only for what it lacks.
+    assert_eq!(replies[1], "What's your work email?");
+    assert_eq!(
+        replies[3],
+        "Book a demo for Alice Martin (alice@work.example) on 2026-12-03?"
+    );
+    assert!(
+        replies[4].starts_with("You're booked — meeting M100 on 2026-12-03"),
+        "{}",
+        replies[4]
+    );
+    assert_eq!(
+        finished(&events),
+        ["cancel_order:switched", "book_demo:done"]
+    );
+    assert_eq!(shop.order_status("W1000002").as_deref(), Some("pending"));
+    assert_eq!(
+        shop.meetings(),
+        [
+            json!({"meeting_id": "M100", "name": "Alice Martin", "email": "alice@work.example", "date": "2026-12-03"})
+        ]
+    );
+}
+
+#[tokio::test]
+async fn invalid_answers_are_asked_again_with_the_reason() {
+    let (shop, agent) = offline_shop().await;
+    let mut conversation = Conversation::new("t6", Identity::Anonymous);
+    let (replies, _) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "I'd like a product demo",
+            "Ana Lima",
+            "ana at globex",
+            "ana@globex.example",
+            "next tuesday",
+            "2026-02-30",
+            "2026-12-03",
+            "yes",
+        ],
+    )
+    .await;
+    assert_eq!(replies[0], "What's your name?");
+    assert_eq!(
+        replies[2],
+        "That doesn't look like an email address. What's your work email?"
+    );
+    assert_eq!(
+        replies[4],
+        "Please give the date as YYYY-MM-DD, for example 2026-12-01. Which date would suit you? (YYYY-MM-DD)"
+    );
+    assert_eq!(replies[5], replies[4], "an impossible date is invalid too");
+    assert_eq!(
+        replies[6],
+        "Book a demo for Ana Lima (ana@globex.example) on 2026-12-03?"
+    );
+    assert_eq!(shop.meetings().len(), 1);
+
+    let mut conversation = Conversation::new("t6b", alice());
+    let (replies, _) = play(
+        &agent,
+        &mut conversation,
+        &["cancel my order", "the blue one"],
+    )
+    .await;
+    assert_eq!(
+        replies[1],
+        "That doesn't look like an order number. Which order would you like to cancel? (It looks like W1234567.)"
+    );
+}
+
+#[tokio::test]
+async fn a_non_pending_order_is_refused_without_any_write() {
+    let (shop, agent) = offline_shop().await;
+    let mut conversation = Conversation::new("t7", alice());
+    let (replies, events) = play(&agent, &mut conversation, &["cancel my order W1000001"]).await;
+    assert_eq!(
+        replies[0],
+        "Order W1000001 is shipped, so it can't be cancelled any more."
+    );
+    assert_eq!(finished(&events), ["cancel_order:done"]);
+    assert!(writes(&shop).is_empty());
+    // Someone else's order is not found at all.
+    let (replies, _) = play(&agent, &mut conversation, &["cancel order W2000001"]).await;
+    assert_eq!(
+        replies[0],
+        "I couldn't find order W2000001 on your account."
+    );
+    assert!(writes(&shop).is_empty());
+}
+
+#[tokio::test]
+async fn an_anonymous_customer_is_refused_the_verified_task() {
+    let (shop, agent) = offline_shop().await;
+    let mut conversation = Conversation::new("t8", Identity::Anonymous);
+    let (replies, events) = play(&agent, &mut conversation, &["cancel my order W1000002"]).await;
+    assert!(
+        replies[0].starts_with("I can only help with that once we know it's you"),
+        "{}",
+        replies[0]
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TurnEvent::TaskRefused { task, .. } if task == "cancel_order"))
+    );
+    assert!(conversation.task.is_none());
+    assert!(shop.requests().is_empty(), "nothing reached the shop");
+}
+
+const GUIDED_TASK: &str = "  - name: guided_cancel
+    description: Cancel an order, guided by the model.
+    access: verified
+    instructions:
+      - Look the order up with {{my_order}}.
+      - If it is pending, cancel it with {{submit_cancellation}}; otherwise {{handover}}.
+";
+
+#[tokio::test]
+async fn the_engine_refuses_unconfirmed_changed_and_out_of_task_writes_from_the_model() {
+    let shop = shop().await;
+    let yaml = format!("{}{GUIDED_TASK}", shop_yaml());
+    let config = config(&yaml, &vars(&shop.url(), &[]));
+    let cancel = |order: &str| json!({"order_id": order, "reason": "other"});
+    let model = ScriptedModel::new(vec![
+        // Turn 1: starts the task and cancels at once, before any confirmation.
+        call("start_task", json!({"task": "guided_cancel"})),
+        call("submit_cancellation", cancel("W1000002")),
+        // Turn 2 ("yes" to W1000002): cancels a different order instead.
+        call("submit_cancellation", cancel("W1000003")),
+        // Turn 3 ("no"): gives up on that.
+        say("OK, I won't."),
+        // Turn 4: asks again for W1000002, trying to act for Bob.
+        call(
+            "submit_cancellation",
+            json!({"order_id": "W1000002", "reason": "other", "email": "bob@example.com"}),
+        ),
+        // Turn 5 ("yes"): the confirmed inputs; Bob's email is still ignored.
+        call(
+            "submit_cancellation",
+            json!({"order_id": "W1000002", "reason": "other", "email": "bob@example.com"}),
+        ),
+        call("finish_task", json!({"outcome": "done"})),
+        say("Order W1000002 is cancelled."),
+        // Turn 6: outside any task.
+        call("submit_cancellation", cancel("W1000003")),
+        say("I can't do that."),
+    ]);
+    let agent = agent(config, model.clone());
+    let mut conversation = Conversation::new("g1", alice());
+    let (replies, events) = play(&agent, &mut conversation, &["cancel W1000002 for me"]).await;
+    assert_eq!(
+        replies[0],
+        "Just to confirm: Cancel a pending order of the verified customer with order id W1000002, reason other. Shall I go ahead?"
+    );
+    assert!(
+        writes(&shop).is_empty(),
+        "nothing before the customer confirms"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TurnEvent::TaskStarted { task, .. } if task == "guided_cancel"))
+    );
+    // The model now sees the task's tools, writes included; never outside a task.
+    assert!(model.offered.lock().unwrap()[1].contains(&"submit_cancellation".to_string()));
+    assert!(!model.offered.lock().unwrap()[0].contains(&"submit_cancellation".to_string()));
+
+    let (replies, _) = play(&agent, &mut conversation, &["yes"]).await;
+    assert!(
+        replies[0].contains("order id W1000003"),
+        "a changed input needs a new confirmation: {}",
+        replies[0]
+    );
+    assert!(writes(&shop).is_empty());
+
+    let (replies, _) = play(&agent, &mut conversation, &["no"]).await;
+    assert_eq!(replies[0], "OK, I won't.");
+
+    let (replies, events) = play(&agent, &mut conversation, &["go ahead with W1000002 then"]).await;
+    assert!(
+        replies[0].starts_with("Just to confirm"),
+        "an earlier yes does not carry over: {}",
+        replies[0]
+    );
+    assert!(writes(&shop).is_empty());
+    let ignored = events.iter().find_map(|e| match e {
+        TurnEvent::ToolCallFinished { ignored_inputs, .. } => Some(ignored_inputs.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        ignored,
+        Some(vec!["email".to_string()]),
+        "the model cannot set the bound email"
+    );
+
+    let (replies, events) = play(&agent, &mut conversation, &["yes"]).await;
+    assert_eq!(replies[0], "Order W1000002 is cancelled.");
+    let posts = writes(&shop);
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].path, "/api/orders/W1000002/cancel");
+    let sent = events
+        .iter()
+        .find_map(|e| match e {
+            TurnEvent::ToolCallFinished {
+                status,
+                request: Some(r),
+                ..
+            } if status == "ok" => Some(r.body.clone()),
+            _ => None,
+        })
+        .flatten()
+        .unwrap();
+    assert_eq!(
+        sent,
+        json!({"email": "alice@example.com", "reason": "other"})
+    );
+    assert_eq!(shop.order_status("W1000002").as_deref(), Some("cancelled"));
+
+    let (replies, events) = play(&agent, &mut conversation, &["and cancel W1000003 too"]).await;
+    assert_eq!(replies[0], "I can't do that.");
+    let refused = events.iter().find_map(|e| match e {
+        TurnEvent::ToolCallFinished { status, error, .. } if status == "refused" => error.clone(),
+        _ => None,
+    });
+    assert!(refused.unwrap().contains("runs only inside a task"));
+    assert_eq!(writes(&shop).len(), 1, "no write outside a task");
+    assert_eq!(shop.order_status("W1000003").as_deref(), Some("pending"));
+}
