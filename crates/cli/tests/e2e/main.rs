@@ -3,6 +3,7 @@
 
 mod commands;
 mod demo;
+mod durability;
 mod failures;
 mod providers;
 mod security;

@@ -1,0 +1,218 @@
+//! Durable state: a conversation resumes at the same task step in a new process, and a
+//! process killed right after a write reached the backend finishes it on restart without a
+//! second effective write.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use switchboard_core::agent::{Conversation, Quiet, TurnEvent};
+use switchboard_core::identity::{Identity, VerifiedEmail};
+use switchboard_core::store::{ConversationStore, MemoryStore};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::support::*;
+
+const SHOP_YAML: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/shop/switchboard.yaml"
+);
+
+/// A running `switchboard chat --json` on a store, talked to line by line.
+struct Chat {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+}
+
+impl Chat {
+    fn start(shop_url: &str, store: &str, conversation: &str) -> Self {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args([
+                "chat",
+                "--config",
+                SHOP_YAML,
+                "--json",
+                "--email",
+                "alice@example.com",
+                "--store",
+                store,
+                "--conversation",
+                conversation,
+            ])
+            .env("SHOP_URL", shop_url)
+            .env("SHOP_API_KEY", CANARY)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    async fn send(&mut self, line: &str) {
+        self.stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
+        self.stdin.flush().await.unwrap();
+    }
+
+    async fn say(&mut self, line: &str) -> Value {
+        self.send(line).await;
+        let reply = tokio::time::timeout(Duration::from_secs(30), self.stdout.next_line())
+            .await
+            .expect("a reply in time")
+            .unwrap()
+            .expect("a reply line");
+        serde_json::from_str(&reply).unwrap()
+    }
+}
+
+fn temp_store() -> (tempdir::Dir, String) {
+    let dir = tempdir::Dir::new();
+    let path = dir.path.join("switchboard.db").display().to_string();
+    (dir, path)
+}
+
+#[tokio::test]
+async fn a_new_process_resumes_the_conversation_at_the_same_step() {
+    let shop = shop().await;
+    let (_dir, store) = temp_store();
+    let mut first = Chat::start(&shop.url(), &store, "resume-1");
+    assert_eq!(
+        first.say("cancel my order W1000002").await["reply"],
+        "Why are you cancelling: no longer needed, ordered by mistake, found a better price, or other?"
+    );
+    drop(first);
+    let mut second = Chat::start(&shop.url(), &store, "resume-1");
+    assert_eq!(
+        second.say("ordered by mistake").await["reply"],
+        "Cancel order W1000002 (Desk lamp) because \"ordered by mistake\"?"
+    );
+    drop(second);
+    let mut third = Chat::start(&shop.url(), &store, "resume-1");
+    let done = third.say("yes").await;
+    assert_eq!(
+        done["reply"],
+        "Done — order W1000002 is cancelled. You'll get a confirmation email shortly."
+    );
+    assert_eq!(shop.order_status("W1000002").as_deref(), Some("cancelled"));
+    assert_eq!(shop.effective_writes(), 1);
+}
+
+#[tokio::test]
+async fn killed_after_the_write_reached_the_backend_the_restart_finishes_it_once() {
+    let shop = shop().await;
+    let (_dir, store) = temp_store();
+    let mut chat = Chat::start(&shop.url(), &store, "crash-1");
+    chat.say("cancel my order W1000002").await;
+    chat.say("ordered by mistake").await;
+    let reached = shop.stall_next_write();
+    chat.send("yes").await;
+    tokio::time::timeout(Duration::from_secs(30), reached)
+        .await
+        .expect("the write reaches the shop")
+        .unwrap();
+    // SIGKILL: no chance to record the answer.
+    chat.child.kill().await.unwrap();
+    assert_eq!(shop.effective_writes(), 1);
+
+    let mut restarted = Chat::start(&shop.url(), &store, "crash-1");
+    let turn = restarted.say("hello? did it work?").await;
+    assert_eq!(
+        turn["reply"],
+        "Done — order W1000002 is cancelled. You'll get a confirmation email shortly."
+    );
+    let cancels: Vec<_> = shop
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/orders/W1000002/cancel")
+        .collect();
+    assert_eq!(cancels.len(), 2, "re-sent once after the restart");
+    assert_eq!(
+        cancels[0].headers["idempotency-key"], cancels[1].headers["idempotency-key"],
+        "with the same key"
+    );
+    assert_eq!(shop.effective_writes(), 1, "the shop applied it once");
+    assert_eq!(shop.order_status("W1000002").as_deref(), Some("cancelled"));
+    // The task is over: a further message starts nothing new.
+    let after = restarted.say("thanks").await;
+    assert_eq!(
+        after["reply"],
+        "You're welcome! Is there anything else I can help with?"
+    );
+}
+
+#[tokio::test]
+async fn without_idempotency_keys_an_interrupted_write_is_handed_off_not_guessed() {
+    let shop = shop().await;
+    let yaml = std::fs::read_to_string(SHOP_YAML).unwrap().replace(
+        "  - name: submit_cancellation\n",
+        "  - name: submit_cancellation\n    idempotency_keys: false\n",
+    );
+    let config = config(&yaml, &vars(&shop.url(), &[]));
+    let store = Arc::new(MemoryStore::default());
+    let mut agent = offline(config);
+    agent.store = store.clone();
+    let agent = Arc::new(agent);
+    let identity = Identity::Verified {
+        email: VerifiedEmail::new("alice@example.com").unwrap(),
+        customer_id: None,
+    };
+    let mut conversation = Conversation::new("no-keys", identity);
+    agent
+        .turn(
+            &mut conversation,
+            "cancel my order W1000002 because I ordered by mistake",
+            &Quiet,
+        )
+        .await;
+
+    let reached = shop.stall_next_write();
+    let running = {
+        let agent = agent.clone();
+        let mut conversation = conversation.clone();
+        tokio::spawn(async move { agent.turn(&mut conversation, "yes", &Quiet).await })
+    };
+    tokio::time::timeout(Duration::from_secs(30), reached)
+        .await
+        .unwrap()
+        .unwrap();
+    running.abort();
+
+    let mut resumed = store
+        .load("no-keys")
+        .await
+        .unwrap()
+        .expect("saved before the write");
+    let output = agent.turn(&mut resumed, "hello?", &Quiet).await;
+    assert_eq!(
+        output.reply,
+        "I'm handing this over to a person from our team, who will reply here."
+    );
+    let summary = output.events.iter().find_map(|e| match e {
+        TurnEvent::HandedOff { summary } => Some(summary.clone()),
+        _ => None,
+    });
+    assert!(summary.unwrap().contains("possibly executed"));
+    let cancels = shop
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/cancel"))
+        .count();
+    assert_eq!(cancels, 1, "not re-sent");
+    assert!(
+        shop.requests()
+            .iter()
+            .all(|r| !r.headers.contains_key("idempotency-key"))
+    );
+}
