@@ -115,6 +115,12 @@ pub trait ChatModel: Send + Sync {
     /// A short name for logs and the inspector (`openai:gpt-4o-mini`, `offline`).
     fn name(&self) -> String;
 
+    /// Whether this is the deterministic offline engine: the task engine then relies on its
+    /// own recognisers alone instead of asking the model to interpret a message.
+    fn is_deterministic(&self) -> bool {
+        false
+    }
+
     /// Asks for the next step; text deltas go to `text` as they arrive when streaming.
     async fn complete(
         &self,

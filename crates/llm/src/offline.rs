@@ -354,6 +354,10 @@ impl ChatModel for OfflineEngine {
         "offline".into()
     }
 
+    fn is_deterministic(&self) -> bool {
+        true
+    }
+
     async fn complete(
         &self,
         request: &ModelRequest<'_>,

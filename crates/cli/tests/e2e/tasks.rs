@@ -426,3 +426,69 @@ async fn the_engine_refuses_unconfirmed_changed_and_out_of_task_writes_from_the_
     assert_eq!(writes(&shop).len(), 1, "no write outside a task");
     assert_eq!(shop.order_status("W1000003").as_deref(), Some("pending"));
 }
+
+#[tokio::test]
+async fn with_a_model_the_engine_asks_it_to_read_unclear_answers_and_validates_its_proposals() {
+    let shop = shop().await;
+    let model = ScriptedModel::new(vec![
+        call("start_task", json!({"task": "cancel_order"})),
+        call("fill_slots", json!({"order_id": "lamp"})),
+        call("fill_slots", json!({"order_id": "W1000002"})),
+        call("fill_slots", json!({"reason": "no longer needed"})),
+        call("start_task", json!({"task": "cancel_order"})),
+        call("switch_task", json!({"task": "book_demo"})),
+    ]);
+    let agent = agent(config(&shop_yaml(), &vars(&shop.url(), &[])), model.clone());
+    let mut conversation = Conversation::new("m1", alice());
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "I need to cancel the lamp order",
+            "it's the lamp one",
+            "the desk lamp from the 25th",
+            "I just don't want it anymore",
+        ],
+    )
+    .await;
+    assert_eq!(
+        replies[0],
+        "Which order would you like to cancel? (It looks like W1234567.)"
+    );
+    assert_eq!(
+        replies[1],
+        "That doesn't look like an order number. Which order would you like to cancel? (It looks like W1234567.)",
+        "the model's invalid value is refused"
+    );
+    assert_eq!(
+        replies[2],
+        "Why are you cancelling: no longer needed, ordered by mistake, found a better price, or other?"
+    );
+    assert_eq!(
+        replies[3],
+        "Cancel order W1000002 (Desk lamp) because \"no longer needed\"?"
+    );
+    // The confirmation itself is never left to the model.
+    let calls_before = model.offered.lock().unwrap().len();
+    let (replies, _) = play(&agent, &mut conversation, &["yes"]).await;
+    assert_eq!(model.offered.lock().unwrap().len(), calls_before);
+    assert!(replies[0].starts_with("Done — order W1000002 is cancelled"));
+    assert_eq!(finished(&events), Vec::<String>::new());
+    // The focused choices: slots of this task, cancel, hand off, switch.
+    assert_eq!(
+        model.offered.lock().unwrap()[1],
+        ["fill_slots", "cancel_task", "handoff", "switch_task"]
+    );
+
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "cancel my order",
+            "honestly, I'd rather have someone show me the software",
+        ],
+    )
+    .await;
+    assert_eq!(replies[1], "What's your work email?");
+    assert_eq!(finished(&events), ["cancel_order:switched"]);
+}

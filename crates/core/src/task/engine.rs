@@ -12,10 +12,11 @@ use serde_json::{Map, Value, json};
 
 use super::program::{InputExpr, Instr, Slot, TaskBody, TaskDef};
 use super::run::{Awaiting, TaskRun, WriteRecord, WriteState, idempotency_key, write_digest};
+use crate::agent::HANDOFF;
 use crate::agent::{Agent, CallEnd, Conversation, Recorder, TurnEvent, result_content};
 use crate::config::{Access, BoundSource, OnError};
 use crate::extract::{extract, is_cancel, is_correction, overlap, words, yes_no};
-use crate::model::{Message, ToolCall};
+use crate::model::{Message, ModelRequest, NoText, ToolCall, ToolSpec};
 use crate::tool_call::{
     CallFailure, FailureKind, PreparedCall, Selected, TrustedContext, prepare_operator_call,
 };
@@ -233,7 +234,15 @@ impl Agent {
             };
         }
         match &task.body {
-            TaskBody::Steps(_) => self.advance(conversation, text, false, recorder).await,
+            TaskBody::Steps(_) => {
+                if !self.model.is_deterministic()
+                    && let Some(reply) =
+                        self.model_assist(conversation, &task, text, recorder).await
+                {
+                    return reply;
+                }
+                self.advance(conversation, text, false, recorder).await
+            }
             TaskBody::Instructions { .. } => {
                 if let Some(run) = conversation.task.as_mut()
                     && let Awaiting::Confirmation { digests, .. } =
@@ -244,6 +253,145 @@ impl Agent {
                 }
                 self.model_loop(conversation, text, recorder).await
             }
+        }
+    }
+
+    /// When the engine's own recognisers cannot read the answer to its question, the model
+    /// gets focused choices: fill slots, ask back, cancel, switch task, hand off. The engine
+    /// validates every slot value the model proposes exactly as if the customer had typed it.
+    async fn model_assist(
+        &self,
+        conversation: &mut Conversation,
+        task: &TaskDef,
+        text: &str,
+        recorder: &mut Recorder<'_>,
+    ) -> Option<String> {
+        let asked = match &conversation.task.as_ref()?.awaiting {
+            Awaiting::Slot { name } => name.clone(),
+            _ => return None,
+        };
+        if is_correction(text)
+            || Self::slot_values(task, text, Some(&asked))
+                .iter()
+                .any(|(n, _)| *n == asked)
+        {
+            return None;
+        }
+        let slot_properties: Map<String, Value> = task
+            .slots()
+            .map(|s| (s.name.clone(), s.property.clone()))
+            .collect();
+        let other_tasks: Vec<String> = self
+            .config
+            .tasks
+            .iter()
+            .filter(|t| t.name != task.name)
+            .map(|t| t.name.clone())
+            .collect();
+        let prompt = task
+            .slot(&asked)
+            .map(|s| s.prompt.clone())
+            .unwrap_or_default();
+        let mut system = self.system_prompt(conversation);
+        system.push_str(&format!(
+            "\n\n## Current task: {} — {}\nThe engine runs this task and just asked the customer: \u{201c}{prompt}\u{201d}\n\
+             Read the customer's last message and choose exactly one tool: `fill_slots` with only values the customer \
+             actually gave, `cancel_task` if they no longer want this, `switch_task` if they want another task, \
+             `handoff` if they need a person. If the message is unclear, reply with one short question instead.",
+            task.name, task.description
+        ));
+        if let Some(g) = &task.guidance {
+            system.push_str(&format!("\nGuidance: {g}"));
+        }
+        let mut tools = vec![
+            ToolSpec {
+                name: "fill_slots".into(),
+                description: "Record values the customer gave for this task.".into(),
+                parameters: json!({"type": "object", "properties": slot_properties}),
+            },
+            ToolSpec {
+                name: "cancel_task".into(),
+                description: "The customer no longer wants this task.".into(),
+                parameters: json!({"type": "object", "properties": {}}),
+            },
+            ToolSpec {
+                name: HANDOFF.into(),
+                description: "Hand the conversation to a person, with a summary.".into(),
+                parameters: json!({"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}),
+            },
+        ];
+        if !other_tasks.is_empty() {
+            tools.push(ToolSpec { name: "switch_task".into(), description: "The customer wants a different task.".into(), parameters: json!({"type": "object", "properties": {"task": {"type": "string", "enum": other_tasks}}, "required": ["task"]}) });
+        }
+        let request = ModelRequest {
+            system,
+            messages: &conversation.messages,
+            tools,
+            user_data: self.user_data(conversation),
+        };
+        let reply = match self.model.complete(&request, &NoText).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                recorder.emit(TurnEvent::ModelFailed {
+                    message: self.config.redactor.redact(&e.to_string()),
+                });
+                return None;
+            }
+        };
+        let Some(choice) = reply.tool_calls.first() else {
+            return reply.text.filter(|t| !t.trim().is_empty());
+        };
+        match choice.name.as_str() {
+            "fill_slots" => {
+                let mut filled_asked = false;
+                for (name, value) in choice.arguments.as_object().into_iter().flatten() {
+                    let Some(slot) = task.slot(name) else {
+                        continue;
+                    };
+                    let text = value
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| value.to_string());
+                    // The engine checks the model's value like a typed answer.
+                    if let Some(valid) =
+                        extract(&slot.property, &text, true, &mut Default::default())
+                        && let Some(run) = conversation.task.as_mut()
+                    {
+                        run.slots.insert(name.clone(), valid);
+                        filled_asked |= *name == asked;
+                    }
+                }
+                if filled_asked && let Some(run) = conversation.task.as_mut() {
+                    run.awaiting = Awaiting::Nothing;
+                }
+                None
+            }
+            "cancel_task" => {
+                self.end_task(conversation, "cancelled", recorder);
+                Some("OK, I've stopped that. Is there anything else I can help with?".into())
+            }
+            "switch_task" => {
+                let other = choice.arguments["task"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                self.config.task(&other)?;
+                self.end_task(conversation, "switched", recorder);
+                Some(
+                    match self.start_task(conversation, &other, text, recorder).await {
+                        Ok(Some(reply)) | Err(reply) => reply,
+                        Ok(None) => self.model_loop(conversation, text, recorder).await,
+                    },
+                )
+            }
+            HANDOFF => {
+                let summary = choice.arguments["summary"]
+                    .as_str()
+                    .unwrap_or("The customer needs a person.")
+                    .to_string();
+                Some(self.hand_off(conversation, summary, recorder))
+            }
+            _ => None,
         }
     }
 
