@@ -133,3 +133,11 @@ fn committed_schema_is_current() {
         "schema/switchboard.schema.json is stale: run `UPDATE_SCHEMA=1 cargo test -p switchboard-core --test config` (or `switchboard schema > schema/switchboard.schema.json`)"
     );
 }
+
+#[test]
+fn task_write_without_confirmation_and_bad_condition() {
+    let yaml = format!(
+        "agent:\n  name: shop\n{TOOL}  - name: cancel\n    description: Cancel.\n    effect: write\n    input:\n      type: object\n      properties:\n        order_id: {{type: string}}\n      required: [order_id]\n    request:\n      method: POST\n      url: ${{SHOP_URL}}/orders/{{order_id}}/cancel\ntasks:\n  - name: cancel_now\n    description: Cancel at once.\n    steps:\n      - collect:\n          slot: order_id\n          type: text\n          prompt: Which order?\n      - if:\n          when: order_id ==\n          then:\n            - say: odd\n      - call:\n          tool: cancel\n          with: {{order_id: \"{{{{ order_id }}}}\", zip: \"1\"}}\n"
+    );
+    insta::assert_snapshot!(check(&yaml));
+}
