@@ -492,3 +492,43 @@ async fn with_a_model_the_engine_asks_it_to_read_unclear_answers_and_validates_i
     assert_eq!(replies[1], "What's your work email?");
     assert_eq!(finished(&events), ["cancel_order:switched"]);
 }
+
+#[tokio::test]
+async fn a_failing_write_follows_on_error_handoff_and_the_agent_stops_answering() {
+    let shop = shop().await;
+    // The meetings API is down (nothing listens on port 9).
+    let yaml = shop_yaml().replace(
+        "url: ${SHOP_URL}/api/meetings",
+        "url: http://127.0.0.1:9/api/meetings",
+    );
+    let agent = offline(config(&yaml, &vars(&shop.url(), &[])));
+    let mut conversation = Conversation::new("h1", Identity::Anonymous);
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "book a demo",
+            "Ana Lima",
+            "ana@globex.example",
+            "2026-12-03",
+            "yes",
+            "hello?",
+        ],
+    )
+    .await;
+    assert_eq!(
+        replies[4],
+        "I'm handing this over to a person from our team, who will reply here."
+    );
+    assert_eq!(
+        replies[5],
+        "A person from our team has this conversation now and will reply here."
+    );
+    let summary = events.iter().find_map(|e| match e {
+        TurnEvent::HandedOff { summary } => Some(summary.clone()),
+        _ => None,
+    });
+    assert!(summary.unwrap().contains("calling `create_meeting` failed"));
+    assert_eq!(finished(&events), ["book_demo:handed_off"]);
+    assert!(conversation.handoff.is_some());
+}
