@@ -133,6 +133,37 @@ struct Shop {
 }
 
 impl Shop {
+    /// Runs a write once per `Idempotency-Key`: a replayed key gets the first answer back and
+    /// changes nothing. `apply` returns the result, or an error status and message (not recorded).
+    async fn write_once(
+        &self,
+        headers: &HeaderMap,
+        apply: impl FnOnce() -> Result<Value, (StatusCode, &'static str)>,
+    ) -> Response {
+        let key = headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if let Some(previous) = key
+            .as_ref()
+            .and_then(|k| self.idempotency.lock().expect("lock").get(k).cloned())
+        {
+            return Json(previous).into_response();
+        }
+        let result = match apply() {
+            Ok(result) => result,
+            Err((status, message)) => return error(status, message),
+        };
+        if let Some(key) = key {
+            self.idempotency
+                .lock()
+                .expect("lock")
+                .insert(key, result.clone());
+        }
+        self.wrote().await;
+        Json(result).into_response()
+    }
+
     /// Counts an effective write; stalls it if a test asked for that.
     async fn wrote(&self) {
         self.effective_writes
@@ -345,49 +376,28 @@ async fn cancel_order(
     headers: HeaderMap,
     Json(body): Json<CancelBody>,
 ) -> Response {
-    let key = idempotency_key(&headers);
-    if let Some(previous) = key
-        .as_ref()
-        .and_then(|k| shop.idempotency.lock().expect("lock").get(k).cloned())
-    {
-        return Json(previous).into_response();
-    }
-    let result = {
+    shop.write_once(&headers, || {
         let mut orders = shop.orders.lock().expect("lock");
         let Some(order) = orders.iter_mut().find(|o| o.order_id == order_id) else {
-            return error(StatusCode::NOT_FOUND, "no such order");
+            return Err((StatusCode::NOT_FOUND, "no such order"));
         };
         let owner = CUSTOMERS
             .iter()
             .find(|c| c.customer_id == order.customer_id)
             .map(|c| c.email);
         if body.email.is_some() && body.email.as_deref() != owner {
-            return error(
+            return Err((
                 StatusCode::FORBIDDEN,
                 "the order belongs to another customer",
-            );
+            ));
         }
         if order.status != "pending" {
-            return error(StatusCode::CONFLICT, "only pending orders can be cancelled");
+            return Err((StatusCode::CONFLICT, "only pending orders can be cancelled"));
         }
         order.status = "cancelled";
-        json!({"order_id": order.order_id, "status": "cancelled", "reason": body.reason})
-    };
-    if let Some(key) = key {
-        shop.idempotency
-            .lock()
-            .expect("lock")
-            .insert(key, result.clone());
-    }
-    shop.wrote().await;
-    Json(result).into_response()
-}
-
-fn idempotency_key(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+        Ok(json!({"order_id": order.order_id, "status": "cancelled", "reason": body.reason}))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -430,27 +440,13 @@ async fn create_meeting(
     headers: HeaderMap,
     Json(body): Json<MeetingBody>,
 ) -> Response {
-    let key = idempotency_key(&headers);
-    if let Some(previous) = key
-        .as_ref()
-        .and_then(|k| shop.idempotency.lock().expect("lock").get(k).cloned())
-    {
-        return Json(previous).into_response();
-    }
-    let meeting = {
+    shop.write_once(&headers, || {
         let mut meetings = shop.meetings.lock().expect("lock");
         let meeting = json!({"meeting_id": format!("M{}", 100 + meetings.len()), "name": body.name, "email": body.email, "date": body.date});
         meetings.push(meeting.clone());
-        meeting
-    };
-    if let Some(key) = key {
-        shop.idempotency
-            .lock()
-            .expect("lock")
-            .insert(key, meeting.clone());
-    }
-    shop.wrote().await;
-    Json(meeting).into_response()
+        Ok(meeting)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -465,39 +461,18 @@ async fn create_return(
     headers: HeaderMap,
     Json(body): Json<ReturnBody>,
 ) -> Response {
-    let key = idempotency_key(&headers);
-    if let Some(previous) = key
-        .as_ref()
-        .and_then(|k| shop.idempotency.lock().expect("lock").get(k).cloned())
-    {
-        return Json(previous).into_response();
-    }
-    let owned = {
+    shop.write_once(&headers, || {
         let orders = shop.orders.lock().expect("lock");
-        let customer = CUSTOMERS
-            .iter()
-            .find(|c| c.email.eq_ignore_ascii_case(&body.email));
-        orders.iter().any(|o| {
-            o.order_id == body.order_id
-                && customer.is_some_and(|c| c.customer_id == o.customer_id)
-                && o.status == "delivered"
-        })
-    };
-    if !owned {
-        return error(
-            StatusCode::CONFLICT,
-            "returns are possible only for this customer's delivered orders",
-        );
-    }
-    let result = json!({"return_id": format!("R-{}", body.order_id), "order_id": body.order_id, "item": body.item, "status": "label sent"});
-    if let Some(key) = key {
-        shop.idempotency
-            .lock()
-            .expect("lock")
-            .insert(key, result.clone());
-    }
-    shop.wrote().await;
-    Json(result).into_response()
+        let customer = CUSTOMERS.iter().find(|c| c.email.eq_ignore_ascii_case(&body.email));
+        let delivered_and_theirs = orders.iter().any(|o| {
+            o.order_id == body.order_id && customer.is_some_and(|c| c.customer_id == o.customer_id) && o.status == "delivered"
+        });
+        if !delivered_and_theirs {
+            return Err((StatusCode::CONFLICT, "returns are possible only for this customer's delivered orders"));
+        }
+        Ok(json!({"return_id": format!("R-{}", body.order_id), "order_id": body.order_id, "item": body.item, "status": "label sent"}))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
