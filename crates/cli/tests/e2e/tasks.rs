@@ -532,3 +532,58 @@ async fn a_failing_write_follows_on_error_handoff_and_the_agent_stops_answering(
     assert_eq!(finished(&events), ["book_demo:handed_off"]);
     assert!(conversation.handoff.is_some());
 }
+
+const LOOKUP_TASK: &str = "  - name: list_my_orders
+    description: List your orders after checking who you are.
+    examples: [list my orders please]
+    steps:
+      - collect: {slot: email, type: email, prompt: What's the email on your account?}
+      - collect: {slot: zip, pattern: \"\\\\d{5}\", prompt: And the ZIP code on your account?}
+      - call:
+          tool: find_customer
+          with: {email: \"{{ email }}\", zip: \"{{ zip }}\"}
+          error_message: I couldn't find an account with those details.
+      - call:
+          tool: my_orders
+          save: orders
+      - say: \"{% for o in orders %}{{ o.order_id }}: {{ o.status }}{% if not loop.last %}, {% endif %}{% endfor %}\"
+";
+
+#[tokio::test]
+async fn a_public_task_raises_the_identity_through_an_identifying_lookup() {
+    let shop = shop().await;
+    let agent = offline(config(
+        &format!("{}{LOOKUP_TASK}", shop_yaml()),
+        &vars(&shop.url(), &[]),
+    ));
+    let mut conversation = Conversation::new("l1", Identity::Anonymous);
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &["list my orders please", "bob@example.com", "94105"],
+    )
+    .await;
+    assert_eq!(replies[2], "W2000001: delivered");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TurnEvent::IdentityChanged { .. }))
+    );
+    assert_eq!(conversation.identity.customer_id(), Some("C1002"));
+    // Wrong knowledge factors identify nobody, and the identified-only call never runs.
+    let mut stranger = Conversation::new("l2", Identity::Anonymous);
+    let (replies, _) = play(
+        &agent,
+        &mut stranger,
+        &["list my orders please", "bob@example.com", "10001"],
+    )
+    .await;
+    assert_eq!(replies[2], "I couldn't find an account with those details.");
+    assert_eq!(stranger.identity, Identity::Anonymous);
+    let listings = shop
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/orders"))
+        .count();
+    assert_eq!(listings, 1, "only the identified customer's listing ran");
+}
