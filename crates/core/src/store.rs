@@ -3,7 +3,7 @@
 //! `switchboard-store` (SQLite, PostgreSQL). [`MemoryStore`] keeps nothing across processes.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::agent::Conversation;
 
@@ -25,12 +25,46 @@ pub trait ConversationStore: Send + Sync {
     async fn load(&self, id: &str) -> Result<Option<Conversation>, StoreError>;
     /// Stores the conversation (replacing the previous state).
     async fn save(&self, conversation: &Conversation) -> Result<(), StoreError>;
+    /// Waits until no other turn runs on this conversation — in this process, and in every
+    /// process sharing the store — and holds that until the returned guard is dropped.
+    async fn lock(&self, id: &str) -> Result<TurnLock, StoreError>;
+}
+
+/// Held while a turn runs on a conversation; dropping it lets the next turn in.
+pub struct TurnLock(#[allow(dead_code)] Box<dyn Send>);
+
+impl TurnLock {
+    /// Wraps whatever keeps the lock held (a mutex guard, a database transaction).
+    pub fn new(guard: impl Send + 'static) -> Self {
+        Self(Box::new(guard))
+    }
+}
+
+/// Per-conversation locks inside one process, for stores only one process uses.
+#[derive(Default)]
+pub struct LocalLocks {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl LocalLocks {
+    /// Waits for and takes the lock of conversation `id`.
+    pub async fn lock(&self, id: &str) -> TurnLock {
+        let lock = self
+            .locks
+            .lock()
+            .expect("locks")
+            .entry(id.to_string())
+            .or_default()
+            .clone();
+        TurnLock::new(lock.lock_owned().await)
+    }
 }
 
 /// A store in memory, for tests and one-off chats.
 #[derive(Default)]
 pub struct MemoryStore {
     conversations: Mutex<HashMap<String, String>>,
+    locks: LocalLocks,
 }
 
 #[async_trait::async_trait]
@@ -55,5 +89,9 @@ impl ConversationStore for MemoryStore {
             .expect("store lock")
             .insert(conversation.id.clone(), json);
         Ok(())
+    }
+
+    async fn lock(&self, id: &str) -> Result<TurnLock, StoreError> {
+        Ok(self.locks.lock(id).await)
     }
 }

@@ -1,0 +1,112 @@
+//! One suite for every store: SQLite on a temporary file, PostgreSQL on the local server
+//! (required when `CI` is set; `SWITCHBOARD_TEST_POSTGRES` overrides the admin URL).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_core::agent::Conversation;
+use switchboard_core::identity::Identity;
+use switchboard_core::store::ConversationStore;
+
+async fn suite(store: Arc<dyn ConversationStore>) {
+    // Round trip, replacing the state.
+    assert!(store.load("a").await.unwrap().is_none());
+    let mut a = Conversation::new("a", Identity::Anonymous);
+    a.task_count = 1;
+    store.save(&a).await.unwrap();
+    a.task_count = 2;
+    a.handoff = Some("summary ☃ with \"quotes\"".into());
+    store.save(&a).await.unwrap();
+    let loaded = store.load("a").await.unwrap().unwrap();
+    assert_eq!(loaded.task_count, 2);
+    assert_eq!(loaded.handoff.as_deref(), Some("summary ☃ with \"quotes\""));
+
+    // Turns on one conversation are serialized; other conversations are not held up.
+    let held = store.lock("a").await.unwrap();
+    let waiter = {
+        let store = store.clone();
+        tokio::spawn(async move { store.lock("a").await.map(|_| ()) })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiter.is_finished(), "a second turn waits for the first");
+    tokio::time::timeout(Duration::from_secs(2), store.lock("b"))
+        .await
+        .expect("another conversation is free")
+        .unwrap();
+    drop(held);
+    tokio::time::timeout(Duration::from_secs(5), waiter)
+        .await
+        .expect("released when the first turn ends")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_store_suite() {
+    let path = std::env::temp_dir().join(format!("switchboard-suite-{}.db", uuid::Uuid::new_v4()));
+    let store = switchboard_store::open(&path.display().to_string())
+        .await
+        .unwrap();
+    suite(store).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// A fresh PostgreSQL database for one test, dropped afterwards; `None` when no server is
+/// reachable outside CI.
+pub async fn fresh_postgres() -> Option<(String, impl Drop)> {
+    let admin = std::env::var("SWITCHBOARD_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let pool = match sqlx::PgPool::connect(&admin).await {
+        Ok(pool) => pool,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("PostgreSQL not reachable at {admin} ({e}); skipping outside CI");
+            return None;
+        }
+        Err(e) => panic!("PostgreSQL must be reachable in CI at {admin}: {e}"),
+    };
+    let name = format!("switchboard_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let url = match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => unreachable!("the admin URL names a database"),
+    };
+    struct DropDatabase(String, String);
+    impl Drop for DropDatabase {
+        fn drop(&mut self) {
+            let (admin, name) = (self.0.clone(), self.1.clone());
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&pool)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+    Some((url, DropDatabase(admin, name)))
+}
+
+#[tokio::test]
+async fn postgres_passes_the_store_suite() {
+    let Some((url, _guard)) = fresh_postgres().await else {
+        return;
+    };
+    let store = switchboard_store::open(&url).await.unwrap();
+    suite(store.clone()).await;
+    // Migrations are idempotent: a second process connecting later changes nothing.
+    let again = switchboard_store::open(&url).await.unwrap();
+    assert!(again.load("a").await.unwrap().is_some());
+}
