@@ -27,7 +27,23 @@ pub struct ChatArgs {
 }
 
 /// The demo config, embedded so `switchboard demo` runs from any directory.
-const DEMO_CONFIG: &str = include_str!("../../../examples/shop/switchboard.yaml");
+pub const DEMO_CONFIG: &str = include_str!("../../../examples/shop/switchboard.yaml");
+
+/// Starts the demo shop; returns it and the `${VAR}` values its config needs.
+pub async fn start_demo_shop() -> anyhow::Result<(shop_demo::ShopHandle, BTreeMap<String, String>)>
+{
+    let api_key = format!("demo-{}", uuid::Uuid::new_v4().simple());
+    let shop = shop_demo::start(&api_key).await?;
+    let vars = BTreeMap::from([
+        ("SHOP_URL".to_string(), shop.url()),
+        ("SHOP_API_KEY".to_string(), api_key),
+        (
+            "SHOP_WIDGET_SECRET".to_string(),
+            format!("widget-{}", uuid::Uuid::new_v4().simple()),
+        ),
+    ]);
+    Ok((shop, vars))
+}
 
 pub async fn run_chat(
     path: &Path,
@@ -40,18 +56,13 @@ pub async fn run_chat(
 }
 
 pub async fn run_demo(args: ChatArgs) -> anyhow::Result<ExitCode> {
-    let api_key = format!("demo-{}", uuid::Uuid::new_v4().simple());
-    let shop = shop_demo::start(&api_key).await?;
-    let vars = BTreeMap::from([
-        ("SHOP_URL".to_string(), shop.url()),
-        ("SHOP_API_KEY".to_string(), api_key),
-    ]);
+    let (shop, vars) = start_demo_shop().await?;
     let config = crate::runtime::load_text("examples/shop/switchboard.yaml", DEMO_CONFIG, &vars)?;
     let agent = crate::runtime::agent(config, crate::runtime::store(args.store.as_deref()).await?)?;
     if std::io::stdin().is_terminal() && !args.json {
         eprintln!("Demo shop backend running on {}.", shop.url());
         eprintln!(
-            "Try: \"Where is my order W1000001?\" (ZIP 10001), or restart with --email alice@example.com and ask \"What plan am I on?\""
+            "Try: \"Where is my order W1000001?\" (ZIP 10001), or restart with --chat --email alice@example.com and ask \"What plan am I on?\""
         );
     }
     converse(&agent, &args).await

@@ -4,6 +4,7 @@
 mod chat;
 mod logging;
 mod runtime;
+mod serve;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ struct ConfigArgs {
     vars: Vec<(String, String)>,
 }
 
-fn parse_var(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_var(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
@@ -45,10 +46,22 @@ enum Command {
         #[command(flatten)]
         chat: chat::ChatArgs,
     },
-    /// Start the demo shop backend on a free port and chat with its agent.
-    Demo {
+    /// Serve agents over HTTP: the API, the playground page, the widget, metrics.
+    Serve {
         #[command(flatten)]
-        chat: chat::ChatArgs,
+        serve: serve::ServeArgs,
+    },
+    /// Start the demo shop backend and serve its agent with the playground page (or, with
+    /// --chat, chat with it in the terminal).
+    Demo {
+        /// Chat in the terminal instead of serving the playground.
+        #[arg(long)]
+        chat: bool,
+        #[command(flatten)]
+        chat_args: chat::ChatArgs,
+        /// Where the server listens (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
     },
     /// Validate a config; with --ping, also reach the User Data API and the read tools' hosts.
     Check {
@@ -121,7 +134,17 @@ fn main() -> ExitCode {
             Command::Chat { config, chat } => {
                 chat::run_chat(&config.config, &vars(&config), chat).await
             }
-            Command::Demo { chat } => chat::run_demo(chat).await,
+            Command::Serve { serve } => serve::run(serve).await,
+            Command::Demo {
+                chat: true,
+                chat_args,
+                ..
+            } => chat::run_demo(chat_args).await,
+            Command::Demo {
+                chat: false,
+                listen,
+                ..
+            } => serve::run_demo(listen).await,
             Command::Check { config, ping, json } => {
                 runtime::check(&config.config, &vars(&config), ping, json).await
             }

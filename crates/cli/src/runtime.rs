@@ -8,24 +8,12 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use serde_json::json;
 use switchboard_connect::{HttpToolRunner, HttpUserDataSource, inputs_from_pairs};
-use switchboard_core::agent::{Agent, Clock, UserDataSource};
+use switchboard_core::agent::{Agent, UserDataSource};
 use switchboard_core::config::Config;
 use switchboard_core::identity::{Identity, VerifiedEmail};
 use switchboard_core::store::{ConversationStore, MemoryStore};
 use switchboard_core::template::{LayeredEnvironment, ProcessEnvironment};
 use switchboard_core::tool_call::{TrustedContext, prepare_operator_call};
-
-/// Wall-clock time.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
-    }
-}
 
 /// Loads a config file; `vars` override the process environment for `${VAR}`. Starts logging
 /// through the config's redactor.
@@ -56,16 +44,8 @@ pub fn load_text(
 
 /// The agent for a config, with HTTP connectors, the configured model and this store.
 pub fn agent(config: Arc<Config>, store: Arc<dyn ConversationStore>) -> anyhow::Result<Agent> {
-    let model =
-        switchboard_llm::build_model(config.clone()).context("cannot start the model provider")?;
-    Ok(Agent {
-        model,
-        tools: Arc::new(HttpToolRunner::new(config.clone())),
-        user_data: Arc::new(HttpUserDataSource::new(config.clone())),
-        clock: Arc::new(SystemClock),
-        store,
-        config,
-    })
+    switchboard_server::build_agent(config, store)
+        .map_err(|e| anyhow::anyhow!("cannot start the model provider: {e}"))
 }
 
 /// The SQLite store at `path`, or a store in memory.

@@ -222,7 +222,29 @@ pub struct Conversation {
     /// Set once the conversation is handed off to a human: the summary.
     #[serde(default)]
     pub handoff: Option<String>,
+    /// The agent this conversation belongs to (servers hosting several agents).
+    #[serde(default)]
+    pub agent: String,
+    /// What produced each reply, for the transcript inspector (the most recent turns).
+    #[serde(default)]
+    pub turns: Vec<TurnRecord>,
 }
+
+/// One turn as the inspector shows it: the message, the reply, and everything in between.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TurnRecord {
+    /// The customer's message.
+    pub message: String,
+    /// The agent's reply.
+    pub reply: String,
+    /// The events of the turn (secrets already redacted).
+    pub events: Vec<TurnEvent>,
+    /// When the turn ended (ms since epoch).
+    pub at_ms: u64,
+}
+
+/// Turns kept per conversation for the inspector.
+pub const KEPT_TURNS: usize = 200;
 
 impl Conversation {
     /// A new conversation.
@@ -308,6 +330,18 @@ fn refused_content(message: &str) -> Value {
 }
 
 impl Agent {
+    /// The same agent on another store (the stateless chat endpoint keeps nothing).
+    pub fn with_store(&self, store: Arc<dyn crate::store::ConversationStore>) -> Agent {
+        Agent {
+            config: self.config.clone(),
+            model: self.model.clone(),
+            tools: self.tools.clone(),
+            user_data: self.user_data.clone(),
+            clock: self.clock.clone(),
+            store,
+        }
+    }
+
     /// The user data the agent has, if any.
     pub(crate) fn user_data<'a>(&self, conversation: &'a Conversation) -> Option<&'a Value> {
         conversation
@@ -442,6 +476,16 @@ impl Agent {
             content: Some(reply.clone()),
             tool_calls: Vec::new(),
         });
+        conversation.turns.push(TurnRecord {
+            message: self.config.redactor.redact(text),
+            reply: reply.clone(),
+            events: recorder.events.clone(),
+            at_ms: self.clock.now_ms(),
+        });
+        if conversation.turns.len() > KEPT_TURNS {
+            let excess = conversation.turns.len() - KEPT_TURNS;
+            conversation.turns.drain(..excess);
+        }
         self.checkpoint(conversation, &mut recorder).await;
         TurnOutput {
             reply,

@@ -62,6 +62,15 @@ impl Redactor {
         Self { secrets }
     }
 
+    /// One redactor for the secrets of several (a server hosting several agents).
+    pub fn combined<'a>(redactors: impl IntoIterator<Item = &'a Redactor>) -> Self {
+        Self::new(
+            redactors
+                .into_iter()
+                .flat_map(|r| r.secrets.iter().cloned()),
+        )
+    }
+
     /// The text with every secret value replaced.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_string();

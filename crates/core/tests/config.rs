@@ -9,6 +9,10 @@ fn env() -> BTreeMap<String, String> {
     BTreeMap::from([
         ("SHOP_URL".to_string(), "http://127.0.0.1:9".to_string()),
         ("SHOP_API_KEY".to_string(), "sk-test-123456".to_string()),
+        (
+            "SHOP_WIDGET_SECRET".to_string(),
+            "widget-secret-123".to_string(),
+        ),
     ])
 }
 

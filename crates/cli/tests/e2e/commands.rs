@@ -13,7 +13,11 @@ const SHOP_YAML: &str = concat!(
 async fn check_validates_and_pings() {
     let shop = shop().await;
     let url = shop.url();
-    let env = [("SHOP_URL", url.as_str()), ("SHOP_API_KEY", CANARY)];
+    let env = [
+        ("SHOP_URL", url.as_str()),
+        ("SHOP_API_KEY", CANARY),
+        ("SHOP_WIDGET_SECRET", WIDGET_SECRET),
+    ];
     let ok = run_binary(
         &["check", "--config", SHOP_YAML, "--ping", "--json"],
         "",
@@ -48,7 +52,7 @@ async fn check_validates_and_pings() {
     )
     .await;
     assert_eq!(missing.code, 1);
-    assert!(missing.stderr.contains("switchboard.yaml:20:20: header `Authorization`: environment variable `SHOP_API_KEY` is not set"), "{}", missing.stderr);
+    assert!(missing.stderr.contains("switchboard.yaml:25:20: header `Authorization`: environment variable `SHOP_API_KEY` is not set"), "{}", missing.stderr);
     assert!(
         missing.stderr.contains("fix: set the environment variable"),
         "{}",
@@ -60,7 +64,11 @@ async fn check_validates_and_pings() {
 async fn tool_call_runs_reads_and_refuses_writes_unless_asked() {
     let shop = shop().await;
     let url = shop.url();
-    let env = [("SHOP_URL", url.as_str()), ("SHOP_API_KEY", CANARY)];
+    let env = [
+        ("SHOP_URL", url.as_str()),
+        ("SHOP_API_KEY", CANARY),
+        ("SHOP_WIDGET_SECRET", WIDGET_SECRET),
+    ];
     let read = run_binary(
         &[
             "tool",
@@ -161,5 +169,8 @@ async fn schema_prints_the_committed_schema() {
         "/../../schema/switchboard.schema.json"
     ))
     .unwrap();
-    assert_eq!(run.stdout, committed);
+    assert!(
+        run.stdout == committed,
+        "`switchboard schema` differs from schema/switchboard.schema.json"
+    );
 }

@@ -6,7 +6,7 @@ use crate::support::{run_binary, turns};
 #[tokio::test]
 async fn anonymous_customer_is_asked_for_the_zip_then_gets_the_status() {
     let run = run_binary(
-        &["demo", "--json"],
+        &["demo", "--chat", "--json"],
         "Where is my order W1000001?\n10001\n",
         &[],
     )
@@ -54,7 +54,7 @@ async fn anonymous_customer_is_asked_for_the_zip_then_gets_the_status() {
 #[tokio::test]
 async fn verified_customer_is_answered_from_the_user_data_api() {
     let run = run_binary(
-        &["demo", "--json", "--email", "alice@example.com"],
+        &["demo", "--chat", "--json", "--email", "alice@example.com"],
         "What plan am I on?\nWhere is my last order?\n",
         &[],
     )
@@ -82,7 +82,7 @@ async fn verified_customer_is_answered_from_the_user_data_api() {
 
 #[tokio::test]
 async fn an_anonymous_customer_gets_no_user_data_and_a_plain_answer() {
-    let run = run_binary(&["demo", "--json"], "What plan am I on?\n", &[]).await;
+    let run = run_binary(&["demo", "--chat", "--json"], "What plan am I on?\n", &[]).await;
     let turns = turns(&run.stdout);
     assert_eq!(turns[0]["events"][0]["outcome"], "skipped");
     assert!(
@@ -96,7 +96,12 @@ async fn an_anonymous_customer_gets_no_user_data_and_a_plain_answer() {
 
 #[tokio::test]
 async fn plain_output_is_one_reply_per_line_and_help_works() {
-    let run = run_binary(&["demo"], "Where is order W2000001? My ZIP is 94105\n", &[]).await;
+    let run = run_binary(
+        &["demo", "--chat"],
+        "Where is order W2000001? My ZIP is 94105\n",
+        &[],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "Order W2000001 is delivered with USPS.");
     let help = run_binary(&["--help"], "", &[]).await;

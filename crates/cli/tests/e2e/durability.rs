@@ -43,6 +43,7 @@ impl Chat {
             ])
             .env("SHOP_URL", shop_url)
             .env("SHOP_API_KEY", CANARY)
+            .env("SHOP_WIDGET_SECRET", WIDGET_SECRET)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

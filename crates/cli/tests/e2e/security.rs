@@ -397,6 +397,7 @@ async fn the_canary_secret_never_appears_in_logs_transcripts_or_errors() {
     let env = [
         ("SHOP_URL", shop.url()),
         ("SHOP_API_KEY", CANARY.to_string()),
+        ("SHOP_WIDGET_SECRET", WIDGET_SECRET.to_string()),
         ("ECHO_URL", echo),
         ("RUST_LOG", "trace".to_string()),
     ];

@@ -14,6 +14,9 @@ use switchboard_core::model::{
 /// The shop's API key in every test: it must never appear in any output.
 pub const CANARY: &str = "sk-canary-7f3a9c1e5b";
 
+/// The widget HMAC secret in every test.
+pub const WIDGET_SECRET: &str = "widget-secret-for-tests";
+
 pub async fn shop() -> shop_demo::ShopHandle {
     shop_demo::start(CANARY).await.expect("the shop starts")
 }
@@ -22,6 +25,7 @@ pub fn vars(shop_url: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String> 
     let mut vars = BTreeMap::from([
         ("SHOP_URL".to_string(), shop_url.to_string()),
         ("SHOP_API_KEY".to_string(), CANARY.to_string()),
+        ("SHOP_WIDGET_SECRET".to_string(), WIDGET_SECRET.to_string()),
     ]);
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());

@@ -1,0 +1,125 @@
+//! `switchboard serve` and the demo server.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use switchboard_core::secret::Redactor;
+use switchboard_server::{AppState, ConfigSource, Limits, ServerOptions};
+
+/// Options of `switchboard serve`.
+#[derive(clap::Args, Clone)]
+pub struct ServeArgs {
+    /// An agent's YAML config, or a folder of them (repeatable; each agent is served under
+    /// its name, the first is the default).
+    #[arg(long, short = 'c', value_name = "FILE|DIR", required = true)]
+    config: Vec<PathBuf>,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Conversation store: a SQLite file (`sqlite://switchboard.db`, created on first run) or
+    /// `postgres://…` for several nodes sharing one database.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_DATABASE_URL",
+        default_value = "sqlite://switchboard.db"
+    )]
+    database_url: String,
+    /// The key admin endpoints require (admin endpoints are off without one).
+    #[arg(long, env = "SWITCHBOARD_ADMIN_KEY", hide_env_values = true)]
+    admin_key: Option<String>,
+    /// Set a variable for `${VAR}` references (repeatable), overriding the environment.
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = crate::parse_var)]
+    vars: Vec<(String, String)>,
+    /// Requests per minute from one client address.
+    #[arg(long, default_value_t = Limits::default().per_ip_per_minute)]
+    rate_per_ip: u32,
+    /// Messages per minute into one conversation.
+    #[arg(long, default_value_t = Limits::default().per_conversation_per_minute)]
+    rate_per_conversation: u32,
+}
+
+async fn run_server(
+    options: ServerOptions,
+    database_url: &str,
+    listen: SocketAddr,
+    banner: impl FnOnce(SocketAddr),
+) -> anyhow::Result<ExitCode> {
+    let store = switchboard_store::open(database_url)
+        .await
+        .with_context(|| format!("cannot open the store {database_url}"))?;
+    let state = AppState::new(options, store).map_err(anyhow::Error::msg)?;
+    let redactor = Redactor::combined(
+        state
+            .agents
+            .load()
+            .by_name
+            .values()
+            .map(|a| &a.config.redactor),
+    );
+    crate::logging::init(Arc::new(redactor));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    banner(address);
+    switchboard_server::reload_on_sighup(state.clone());
+    switchboard_server::serve(listener, state, switchboard_server::shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let options = ServerOptions {
+        configs: args
+            .config
+            .iter()
+            .cloned()
+            .map(ConfigSource::Path)
+            .collect(),
+        vars: args.vars.into_iter().collect(),
+        admin_key: args.admin_key,
+        limits: Limits {
+            per_ip_per_minute: args.rate_per_ip,
+            per_conversation_per_minute: args.rate_per_conversation,
+            ..Limits::default()
+        },
+        demo_signing: false,
+    };
+    run_server(options, &args.database_url, args.listen, |address| {
+        eprintln!("switchboard listening on http://{address}");
+    })
+    .await
+}
+
+/// The shop backend and the server with the playground, on a fresh SQLite file.
+pub async fn run_demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
+    let (shop, vars): (shop_demo::ShopHandle, BTreeMap<String, String>) =
+        crate::chat::start_demo_shop().await?;
+    let admin_key = format!("admin-{}", uuid::Uuid::new_v4().simple());
+    let database = std::env::temp_dir().join(format!("switchboard-demo-{}.db", std::process::id()));
+    let options = ServerOptions {
+        configs: vec![ConfigSource::Text {
+            name: "examples/shop/switchboard.yaml".into(),
+            text: crate::chat::DEMO_CONFIG.into(),
+        }],
+        vars,
+        admin_key: Some(admin_key.clone()),
+        limits: Limits::default(),
+        demo_signing: true,
+    };
+    let shop_url = shop.url();
+    run_server(
+        options,
+        &format!("sqlite://{}", database.display()),
+        listen,
+        move |address| {
+            eprintln!("Demo shop backend on {shop_url}.");
+            eprintln!("switchboard listening on http://{address}");
+            eprintln!("Open the playground: http://{address}/#admin={admin_key}");
+        },
+    )
+    .await
+}

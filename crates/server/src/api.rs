@@ -1,0 +1,730 @@
+//! The HTTP API: conversations and messages (JSON or SSE), the stateless chat endpoint,
+//! handoff and hand-back, admin endpoints, health and metrics.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use switchboard_core::agent::{Agent, Conversation, EventSink, Quiet, TurnEvent, TurnOutput};
+use switchboard_core::identity::{Identity, VerifiedEmail};
+use switchboard_core::model::Message;
+use switchboard_core::store::MemoryStore;
+use switchboard_core::tool_call::{TrustedContext, prepare_operator_call};
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+
+use crate::error::ApiError;
+use crate::identity::{IdentityProof, establish};
+use crate::state::AppState;
+
+type Shared = State<Arc<AppState>>;
+
+/// JSON bodies whose rejections are API errors with stable codes.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let Json(value) = Json::<T>::from_request(request, state).await?;
+        Ok(Self(value))
+    }
+}
+
+/// An optional JSON body: empty means the default; otherwise it must be JSON.
+fn optional_json<T: serde::de::DeserializeOwned + Default>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    if !header(headers, "content-type").is_some_and(|c| c.starts_with("application/json")) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with `Content-Type: application/json`",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            e.to_string(),
+        ),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {e}"),
+        ),
+    })
+}
+
+/// Counts every error response by code.
+pub async fn count_errors(State(state): Shared, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status().is_client_error() || response.status().is_server_error() {
+        let code = response.status().as_u16().to_string();
+        state.metrics.error(&code);
+    }
+    response
+}
+
+/// Limits requests per client address.
+pub async fn limit_per_ip(
+    State(state): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.ip_limiter.check_key(&peer.ip()).is_err() {
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this address; slow down",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Identity proofs in the body win over the same ones in headers.
+fn proof(headers: &HeaderMap, body: Option<IdentityProof>) -> IdentityProof {
+    let body = body.unwrap_or_default();
+    IdentityProof {
+        email: body
+            .email
+            .or_else(|| header(headers, "x-switchboard-email")),
+        user_hash: body
+            .user_hash
+            .or_else(|| header(headers, "x-switchboard-user-hash")),
+        token: body
+            .token
+            .or_else(|| header(headers, "x-switchboard-token")),
+        channel_key: body
+            .channel_key
+            .or_else(|| header(headers, "x-switchboard-channel-key")),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConversation {
+    #[serde(flatten)]
+    identity: IdentityProof,
+}
+
+pub async fn create_default(
+    state: Shared,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    create(state, None, headers, body).await
+}
+
+pub async fn create_named(
+    state: Shared,
+    Path(agent): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    create(state, Some(agent), headers, body).await
+}
+
+async fn create(
+    State(state): Shared,
+    agent: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: CreateConversation = optional_json(&headers, &body)?;
+    let agent_arc = state
+        .agent(agent.as_deref())
+        .ok_or_else(|| ApiError::agent_not_found(agent.as_deref().unwrap_or("")))?;
+    let established = establish(
+        &agent_arc.config.identity,
+        &proof(&headers, Some(body.identity)),
+    );
+    let mut conversation = Conversation::new(
+        uuid::Uuid::new_v4().to_string(),
+        established.identity.clone(),
+    );
+    conversation.agent = agent_arc.config.agent.name.clone();
+    state
+        .store
+        .save(&conversation)
+        .await
+        .map_err(ApiError::store)?;
+    tracing::info!(conversation = %conversation.id, agent = %conversation.agent, identity = %established.note, "conversation created");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": conversation.id,
+            "agent": conversation.agent,
+            "identity": established.identity,
+            "identity_note": established.note,
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    text: String,
+    #[serde(default)]
+    stream: bool,
+}
+
+fn wants_stream(headers: &HeaderMap, body: &PostMessage) -> bool {
+    body.stream || header(headers, "accept").is_some_and(|a| a.contains("text/event-stream"))
+}
+
+fn summary(conversation: &Conversation, output: &TurnOutput) -> Value {
+    json!({
+        "reply": output.reply,
+        "events": output.events,
+        "handoff": conversation.handoff,
+        "task": conversation.task,
+    })
+}
+
+/// Runs one turn under the conversation's lock: load, answer, save (the agent saves).
+async fn locked_turn(
+    state: &AppState,
+    id: &str,
+    text: &str,
+    sink: &dyn EventSink,
+) -> Result<(Conversation, TurnOutput), ApiError> {
+    let _lock = state.store.lock(id).await.map_err(ApiError::store)?;
+    let mut conversation = state
+        .store
+        .load(id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::conversation_not_found(id))?;
+    let agent = state
+        .agent(Some(&conversation.agent))
+        .ok_or_else(|| ApiError::agent_not_found(&conversation.agent))?;
+    let started = Instant::now();
+    let output = agent.turn(&mut conversation, text, sink).await;
+    state
+        .metrics
+        .turn(&conversation.agent, id, &output, started.elapsed());
+    Ok((conversation, output))
+}
+
+struct ChannelSink(mpsc::UnboundedSender<Event>);
+
+impl EventSink for ChannelSink {
+    fn event(&self, event: &TurnEvent) {
+        let value = serde_json::to_value(event).unwrap_or(Value::Null);
+        let name = value["type"].as_str().unwrap_or("event").to_string();
+        let _ = self
+            .0
+            .send(Event::default().event(name).data(value.to_string()));
+    }
+    fn text_delta(&self, delta: &str) {
+        let _ = self.0.send(
+            Event::default()
+                .event("delta")
+                .data(json!({"text": delta}).to_string()),
+        );
+    }
+}
+
+pub async fn post_message(
+    State(state): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PostMessage>,
+) -> Result<Response, ApiError> {
+    let text = body.text.trim().to_string();
+    if text.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_message",
+            "`text` is empty",
+        ));
+    }
+    if text.chars().count() > state.options.limits.message_chars {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "message_too_long",
+            format!(
+                "`text` is longer than {} characters",
+                state.options.limits.message_chars
+            ),
+        ));
+    }
+    if state.conversation_limiter.check_key(&id).is_err() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many messages in this conversation; wait a moment",
+        ));
+    }
+    // Unknown conversations are refused before any streaming starts.
+    if state
+        .store
+        .load(&id)
+        .await
+        .map_err(ApiError::store)?
+        .is_none()
+    {
+        return Err(ApiError::conversation_not_found(&id));
+    }
+    if !wants_stream(&headers, &body) {
+        let (conversation, output) = locked_turn(&state, &id, &text, &Quiet).await?;
+        return Ok(Json(summary(&conversation, &output)).into_response());
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let sink = ChannelSink(tx.clone());
+        let done = match locked_turn(&state, &id, &text, &sink).await {
+            Ok((conversation, output)) => Event::default()
+                .event("done")
+                .data(summary(&conversation, &output).to_string()),
+            Err(e) => Event::default()
+                .event("error")
+                .data(json!({"code": e.code, "message": e.message}).to_string()),
+        };
+        let _ = tx.send(done);
+    });
+    let stream = UnboundedReceiverStream::new(rx).map(Ok::<_, Infallible>);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+pub async fn get_conversation(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let conversation = state
+        .store
+        .load(&id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::conversation_not_found(&id))?;
+    let transcript: Vec<Value> = conversation
+        .messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::User { content } => Some(json!({"role": "user", "content": content})),
+            Message::Assistant {
+                content: Some(c),
+                tool_calls,
+            } if tool_calls.is_empty() => Some(json!({"role": "assistant", "content": c})),
+            _ => None,
+        })
+        .collect();
+    Ok(Json(json!({
+        "id": conversation.id,
+        "agent": conversation.agent,
+        "identity": conversation.identity,
+        "user_data": conversation.user_data,
+        "task": conversation.task,
+        "handoff": conversation.handoff,
+        "transcript": transcript,
+        "turns": conversation.turns,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffBody {
+    #[serde(default)]
+    summary: Option<String>,
+}
+
+/// A human takes over (a helpdesk integration or an operator): the agent stops answering.
+pub async fn handoff(
+    State(state): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: HandoffBody = optional_json(&headers, &body)?;
+    let _lock = state.store.lock(&id).await.map_err(ApiError::store)?;
+    let mut conversation = state
+        .store
+        .load(&id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::conversation_not_found(&id))?;
+    let summary = body
+        .summary
+        .unwrap_or_else(|| "Handed off by an operator.".into());
+    conversation.task = None;
+    conversation.handoff = Some(summary.clone());
+    state
+        .store
+        .save(&conversation)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(json!({"id": id, "handoff": summary})).into_response())
+}
+
+/// Control goes back to the agent.
+pub async fn handback(State(state): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let _lock = state.store.lock(&id).await.map_err(ApiError::store)?;
+    let mut conversation = state
+        .store
+        .load(&id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::conversation_not_found(&id))?;
+    conversation.handoff = None;
+    state
+        .store
+        .save(&conversation)
+        .await
+        .map_err(ApiError::store)?;
+    Ok(Json(json!({"id": id, "handoff": null})).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ChatMessage {
+    role: String,
+    content: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatelessChat {
+    messages: Vec<ChatMessage>,
+    #[serde(flatten)]
+    identity: IdentityProof,
+}
+
+pub async fn chat_default(
+    state: Shared,
+    headers: HeaderMap,
+    body: ApiJson<StatelessChat>,
+) -> Result<Response, ApiError> {
+    chat(state, None, headers, body).await
+}
+
+pub async fn chat_named(
+    state: Shared,
+    Path(agent): Path<String>,
+    headers: HeaderMap,
+    body: ApiJson<StatelessChat>,
+) -> Result<Response, ApiError> {
+    chat(state, Some(agent), headers, body).await
+}
+
+/// The whole history in, one reply out; nothing is stored (tasks need a conversation).
+async fn chat(
+    State(state): Shared,
+    agent: Option<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<StatelessChat>,
+) -> Result<Response, ApiError> {
+    let agent = state
+        .agent(agent.as_deref())
+        .ok_or_else(|| ApiError::agent_not_found(agent.as_deref().unwrap_or("")))?;
+    let Some((last, history)) = body.messages.split_last() else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_messages",
+            "`messages` is empty",
+        ));
+    };
+    if last.role != "user" {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "last_message_not_user",
+            "the last message must have `role: user`",
+        ));
+    }
+    let mut messages = Vec::new();
+    for m in history {
+        messages.push(match m.role.as_str() {
+            "user" => Message::User {
+                content: m.content.clone(),
+            },
+            "assistant" => Message::Assistant {
+                content: Some(m.content.clone()),
+                tool_calls: Vec::new(),
+            },
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_role",
+                    format!("role `{other}` is not `user` or `assistant`"),
+                ));
+            }
+        });
+    }
+    let established = establish(
+        &agent.config.identity,
+        &proof(&headers, Some(body.identity)),
+    );
+    let mut conversation = Conversation::new(
+        format!("stateless-{}", uuid::Uuid::new_v4()),
+        established.identity,
+    );
+    conversation.agent = agent.config.agent.name.clone();
+    conversation.messages = messages;
+    let stateless: Agent = agent.with_store(Arc::new(MemoryStore::default()));
+    let started = Instant::now();
+    let output = stateless
+        .turn(&mut conversation, &last.content, &Quiet)
+        .await;
+    state.metrics.turn(
+        &conversation.agent,
+        &conversation.id,
+        &output,
+        started.elapsed(),
+    );
+    Ok(Json(
+        json!({"reply": output.reply, "events": output.events, "identity_note": established.note}),
+    )
+    .into_response())
+}
+
+pub async fn list_agents(State(state): Shared) -> Response {
+    let agents = state.agents.load();
+    let list: Vec<Value> = agents
+        .by_name
+        .values()
+        .map(|a| json!({
+            "name": a.config.agent.name,
+            "model": a.model.name(),
+            "tools": a.config.tools.iter().map(|t| json!({"name": t.name, "description": t.description, "access": t.access, "effect": t.effect, "input": t.input_schema})).collect::<Vec<_>>(),
+            "tasks": a.config.tasks.iter().map(|t| json!({"name": t.name, "description": t.description, "access": t.access})).collect::<Vec<_>>(),
+        }))
+        .collect();
+    Json(json!({"default": agents.default, "agents": list})).into_response()
+}
+
+pub async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+pub async fn readyz(State(state): Shared) -> Response {
+    match state.store.load("readyz-probe").await {
+        Ok(_) => Json(json!({"status": "ready"})).into_response(),
+        Err(e) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            format!("the store is not reachable: {e}"),
+        )
+        .into_response(),
+    }
+}
+
+pub async fn metrics(State(state): Shared) -> Response {
+    (
+        [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Admin endpoints need the admin key (`X-Admin-Key` or `Authorization: Bearer`).
+pub async fn require_admin(State(state): Shared, request: Request, next: Next) -> Response {
+    let Some(key) = &state.admin_key else {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "admin_disabled",
+            "admin endpoints are off; start the server with --admin-key",
+        )
+        .into_response();
+    };
+    let given = header(request.headers(), "x-admin-key").or_else(|| {
+        header(request.headers(), "authorization")
+            .and_then(|a| a.strip_prefix("Bearer ").map(str::to_string))
+    });
+    let ok = given.is_some_and(|g| {
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            g.as_bytes(),
+            key.expose().as_bytes(),
+        ))
+    });
+    if !ok {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "admin_key_required",
+            "send the admin key in `X-Admin-Key`",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminToolCall {
+    #[serde(default)]
+    inputs: serde_json::Map<String, Value>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    allow_write: bool,
+}
+
+/// Calls one tool as the admin would: the same policy checks; shows the redacted request.
+pub async fn admin_tool_call(
+    State(state): Shared,
+    Path((agent, tool)): Path<(String, String)>,
+    ApiJson(body): ApiJson<AdminToolCall>,
+) -> Result<Response, ApiError> {
+    let agent = state
+        .agent(Some(&agent))
+        .ok_or_else(|| ApiError::agent_not_found(&agent))?;
+    let tool_def = agent.config.tool(&tool).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "tool_not_found",
+            format!("agent has no tool `{tool}`"),
+        )
+    })?;
+    let identity = match &body.email {
+        Some(e) => Identity::Verified {
+            email: VerifiedEmail::new(e).map_err(|_| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_email",
+                    "`email` is not an email address",
+                )
+            })?,
+            customer_id: None,
+        },
+        None => Identity::Anonymous,
+    };
+    let user_data = match identity.verified_email() {
+        Some(e) => agent.user_data.fetch(e).await.data().cloned(),
+        None => None,
+    };
+    let conversation_id = format!("admin-{}", uuid::Uuid::new_v4());
+    let context = TrustedContext {
+        identity: &identity,
+        conversation_id: &conversation_id,
+        user_data: user_data.as_ref(),
+    };
+    let prepared = match prepare_operator_call(tool_def, &Value::Object(body.inputs), context, body.allow_write) {
+        Ok(p) => p,
+        Err(refused) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"code": "tool_call_refused", "message": refused.to_string(), "refused": refused}))).into_response()),
+    };
+    let outcome = agent.tools.run(&prepared).await;
+    let redactor = &agent.config.redactor;
+    Ok(Json(match outcome.result {
+        Ok(selected) => json!({"result": redactor.redact_json(&selected.value), "truncated": selected.truncated, "request": outcome.record}),
+        Err(failure) => json!({"error": failure, "request": outcome.record}),
+    })
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminUserData {
+    email: String,
+}
+
+/// What the agent would see from the User Data API for this email.
+pub async fn admin_user_data(
+    State(state): Shared,
+    Path(agent): Path<String>,
+    ApiJson(body): ApiJson<AdminUserData>,
+) -> Result<Response, ApiError> {
+    let agent = state
+        .agent(Some(&agent))
+        .ok_or_else(|| ApiError::agent_not_found(&agent))?;
+    let email = VerifiedEmail::new(&body.email).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_email",
+            "`email` is not an email address",
+        )
+    })?;
+    Ok(Json(json!(agent.user_data.fetch(&email).await)).into_response())
+}
+
+/// The resolved config, secrets redacted.
+pub async fn admin_config(
+    State(state): Shared,
+    Path(agent): Path<String>,
+) -> Result<Response, ApiError> {
+    let agent = state
+        .agent(Some(&agent))
+        .ok_or_else(|| ApiError::agent_not_found(&agent))?;
+    let config = &agent.config;
+    let tools: Vec<Value> = config
+        .tools
+        .iter()
+        .map(|t| {
+            let headers: serde_json::Map<String, Value> = t
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v.render(&Default::default(), str::to_string).map(|r| r.shown).unwrap_or_else(|| "(uses inputs)".into()))))
+                .collect();
+            json!({"name": t.name, "method": t.method, "url": t.url.origin().as_str(), "headers": headers, "access": t.access, "effect": t.effect, "bound": t.bound.keys().collect::<Vec<_>>(), "input": t.input_schema, "timeout_ms": t.timeout.as_millis() as u64, "retries": t.retries})
+        })
+        .collect();
+    let model = &config.agent.model;
+    let value = json!({
+        "agent": {"name": config.agent.name, "instructions": config.agent.instructions, "max_steps": config.agent.max_steps,
+                  "model": {"provider": model.provider, "base_url": model.base_url.as_ref().map(|u| u.as_str()), "model": model.model, "api_key": model.api_key.as_ref().map(|_| "[REDACTED]")}},
+        "outbound": {"allow_loopback": config.outbound.allow_loopback, "allow_private": config.outbound.allow_private, "max_response_bytes": config.outbound.max_response_bytes},
+        "user_data": config.user_data.as_ref().map(|u| json!({"url": u.url.as_str(), "timeout_ms": u.timeout.as_millis() as u64, "max_chars": u.max_chars, "fields": u.fields})),
+        "tools": tools,
+        "tasks": config.tasks.iter().map(|t| json!({"name": t.name, "description": t.description, "access": t.access})).collect::<Vec<_>>(),
+    });
+    Ok(Json(config.redactor.redact_json(&value)).into_response())
+}
+
+/// Reloads every config; a config with errors keeps the running agents.
+pub async fn admin_reload(State(state): Shared) -> Result<Response, ApiError> {
+    match state.reload() {
+        Ok(agents) => Ok(Json(json!({"reloaded": agents})).into_response()),
+        Err(e) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_config",
+            format!("kept the running config: {e}"),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DemoIdentity {
+    email: String,
+}
+
+/// Demo only: signs a widget identity so the playground can act as a verified customer.
+pub async fn demo_identity(
+    State(state): Shared,
+    ApiJson(body): ApiJson<DemoIdentity>,
+) -> Result<Response, ApiError> {
+    let agent = state
+        .agent(None)
+        .ok_or_else(|| ApiError::agent_not_found(""))?;
+    let secret = agent.config.identity.hmac_secret.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no HMAC secret configured",
+        )
+    })?;
+    Ok(Json(json!({"email": body.email, "user_hash": crate::identity::user_hash(secret.expose(), &body.email)})).into_response())
+}

@@ -1,0 +1,200 @@
+//! Prometheus metrics: turns, tool calls by tool and status, user-data fetches by outcome,
+//! latency histograms, active conversations, API errors by code.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use switchboard_core::agent::{TurnEvent, TurnOutput};
+use switchboard_core::user_data::UserDataOutcome;
+
+/// A conversation counts as active this long after its last turn.
+const ACTIVE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AgentLabels {
+    agent: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToolLabels {
+    agent: String,
+    tool: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToolLatencyLabels {
+    agent: String,
+    tool: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    agent: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    code: String,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    turns: Family<AgentLabels, Counter>,
+    turn_seconds: Family<AgentLabels, Histogram, fn() -> Histogram>,
+    tool_calls: Family<ToolLabels, Counter>,
+    tool_seconds: Family<ToolLatencyLabels, Histogram, fn() -> Histogram>,
+    user_data: Family<OutcomeLabels, Counter>,
+    errors: Family<CodeLabels, Counter>,
+    active: Gauge,
+    last_turn: Mutex<HashMap<String, Instant>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("switchboard");
+        let turns = Family::<AgentLabels, Counter>::default();
+        let turn_seconds =
+            Family::<AgentLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram as fn() -> Histogram,
+            );
+        let tool_calls = Family::<ToolLabels, Counter>::default();
+        let tool_seconds =
+            Family::<ToolLatencyLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram as fn() -> Histogram,
+            );
+        let user_data = Family::<OutcomeLabels, Counter>::default();
+        let errors = Family::<CodeLabels, Counter>::default();
+        let active = Gauge::default();
+        registry.register("turns", "Customer turns answered", turns.clone());
+        registry.register(
+            "turn_duration_seconds",
+            "Wall time of a turn, model and APIs included",
+            turn_seconds.clone(),
+        );
+        registry.register(
+            "tool_calls",
+            "Tool calls by tool and status (ok, error, refused)",
+            tool_calls.clone(),
+        );
+        registry.register(
+            "tool_call_duration_seconds",
+            "Wall time of tool calls that reached the API",
+            tool_seconds.clone(),
+        );
+        registry.register(
+            "user_data_fetches",
+            "User Data API fetches by outcome",
+            user_data.clone(),
+        );
+        registry.register("api_errors", "API error responses by code", errors.clone());
+        registry.register(
+            "active_conversations",
+            "Conversations with a turn in the last 15 minutes",
+            active.clone(),
+        );
+        Self {
+            registry,
+            turns,
+            turn_seconds,
+            tool_calls,
+            tool_seconds,
+            user_data,
+            errors,
+            active,
+            last_turn: Mutex::default(),
+        }
+    }
+}
+
+impl Metrics {
+    /// Records one answered turn.
+    pub fn turn(&self, agent: &str, conversation: &str, output: &TurnOutput, elapsed: Duration) {
+        let labels = AgentLabels {
+            agent: agent.to_string(),
+        };
+        self.turns.get_or_create(&labels).inc();
+        self.turn_seconds
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+        for event in &output.events {
+            match event {
+                TurnEvent::ToolCallFinished {
+                    tool,
+                    status,
+                    request,
+                    ..
+                } => {
+                    self.tool_calls
+                        .get_or_create(&ToolLabels {
+                            agent: agent.to_string(),
+                            tool: tool.clone(),
+                            status: status.clone(),
+                        })
+                        .inc();
+                    if let Some(record) = request {
+                        self.tool_seconds
+                            .get_or_create(&ToolLatencyLabels {
+                                agent: agent.to_string(),
+                                tool: tool.clone(),
+                            })
+                            .observe(record.latency_ms as f64 / 1000.0);
+                    }
+                }
+                TurnEvent::UserData { outcome } => {
+                    let outcome = match outcome {
+                        UserDataOutcome::Fetched { .. } => "fetched",
+                        UserDataOutcome::Failed { .. } => "failed",
+                        UserDataOutcome::Skipped { .. } => "skipped",
+                    };
+                    self.user_data
+                        .get_or_create(&OutcomeLabels {
+                            agent: agent.to_string(),
+                            outcome: outcome.into(),
+                        })
+                        .inc();
+                }
+                _ => {}
+            }
+        }
+        self.last_turn
+            .lock()
+            .expect("metrics lock")
+            .insert(conversation.to_string(), Instant::now());
+    }
+
+    /// Records an error response.
+    pub fn error(&self, code: &str) {
+        self.errors
+            .get_or_create(&CodeLabels {
+                code: code.to_string(),
+            })
+            .inc();
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        {
+            let mut last = self.last_turn.lock().expect("metrics lock");
+            last.retain(|_, at| at.elapsed() < ACTIVE_WINDOW);
+            self.active.set(last.len() as i64);
+        }
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
+        text
+    }
+}
