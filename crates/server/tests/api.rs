@@ -1,0 +1,813 @@
+//! The HTTP API end to end: a real server on 127.0.0.1:0 with the demo shop behind it, driven
+//! over real HTTP (JSON and SSE).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use switchboard_core::store::{ConversationStore, MemoryStore};
+use switchboard_server::{AppState, ConfigSource, Limits, ServerOptions};
+
+const CANARY: &str = "sk-canary-server-31337";
+const WIDGET_SECRET: &str = "widget-secret-for-server-tests";
+const JWT_SECRET: &str = "jwt-hs256-secret-for-server-tests";
+const HELPDESK_KEY: &str = "helpdesk-channel-key-4711";
+const ADMIN_KEY: &str = "admin-key-for-server-tests";
+
+struct App {
+    url: String,
+    shop: shop_demo::ShopHandle,
+    state: Arc<AppState>,
+    client: reqwest::Client,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn shop_yaml() -> String {
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/shop/switchboard.yaml"
+    ))
+    .unwrap();
+    yaml.replace(
+        "  hmac_secret: ${SHOP_WIDGET_SECRET}\n",
+        "  hmac_secret: ${SHOP_WIDGET_SECRET}\n  jwt:\n    secret: ${JWT_SECRET}\n    public_key: ${file:JWT_PUBLIC_KEY_PATH}\n    audience: switchboard\n    issuer: acme\n  channel_keys:\n    - name: helpdesk\n      key: ${HELPDESK_KEY}\n",
+    )
+    .replace("JWT_PUBLIC_KEY_PATH", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jwt_test_public.pem"))
+}
+
+async fn spawn_app_with(limits: Limits) -> App {
+    let shop = shop_demo::start(CANARY).await.unwrap();
+    let dir =
+        std::env::temp_dir().join(format!("switchboard-server-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_path = dir.join("shop.yaml");
+    std::fs::write(&config_path, shop_yaml()).unwrap();
+    let vars = BTreeMap::from([
+        ("SHOP_URL".to_string(), shop.url()),
+        ("SHOP_API_KEY".to_string(), CANARY.to_string()),
+        ("SHOP_WIDGET_SECRET".to_string(), WIDGET_SECRET.to_string()),
+        ("JWT_SECRET".to_string(), JWT_SECRET.to_string()),
+        ("HELPDESK_KEY".to_string(), HELPDESK_KEY.to_string()),
+    ]);
+    let options = ServerOptions {
+        configs: vec![ConfigSource::Path(config_path)],
+        vars,
+        admin_key: Some(ADMIN_KEY.to_string()),
+        limits,
+        demo_signing: false,
+    };
+    let store: Arc<dyn ConversationStore> = Arc::new(MemoryStore::default());
+    let state = AppState::new(options, store).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = state.clone();
+    tokio::spawn(async move {
+        switchboard_server::serve(listener, served, std::future::pending()).await
+    });
+    App {
+        url,
+        shop,
+        state,
+        client: reqwest::Client::new(),
+        _dir: TempDir(dir),
+    }
+}
+
+async fn spawn_app() -> App {
+    spawn_app_with(Limits::default()).await
+}
+
+fn user_hash(email: &str) -> String {
+    switchboard_server::identity::user_hash(WIDGET_SECRET, email)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn hs256(claims: Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn rs256(claims: Value) -> String {
+    let pem = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/jwt_test_private.pem"
+    ))
+    .unwrap();
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap(),
+    )
+    .unwrap()
+}
+
+impl App {
+    /// Sends a bad request and checks the status and the stable error code.
+    async fn check(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        status: u16,
+        code: &str,
+    ) {
+        let (got_status, got) = self.raw(method, path, content_type, body, false).await;
+        assert_eq!(
+            (got_status, got["code"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {got}"
+        );
+        assert!(got["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+
+    async fn create(&self, body: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/v1/conversations", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    async fn say(&self, id: &str, text: &str) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/v1/conversations/{id}/messages", self.url))
+            .json(&json!({"text": text}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        response.json().await.unwrap()
+    }
+
+    /// Posts a raw request; returns status and JSON body.
+    async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        admin: bool,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", self.url))
+            .body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        if admin {
+            request = request.header("x-admin-key", ADMIN_KEY);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn the_demo_conversations_over_json() {
+    let app = spawn_app().await;
+    let anonymous = app.create(json!({})).await;
+    assert_eq!(anonymous["identity"]["level"], "anonymous");
+    let id = anonymous["id"].as_str().unwrap();
+    assert_eq!(
+        app.say(id, "Where is my order W1000001?").await["reply"],
+        "Could you tell me the ZIP code of the shipping address?"
+    );
+    let turn = app.say(id, "10001").await;
+    assert_eq!(
+        turn["reply"],
+        "Order W1000001 is shipped with UPS, expected on 2026-11-29."
+    );
+    assert!(
+        turn["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "tool_call_finished" && e["status"] == "ok")
+    );
+
+    let verified = app
+        .create(json!({"email": "alice@example.com", "user_hash": user_hash("alice@example.com")}))
+        .await;
+    assert_eq!(verified["identity"]["level"], "verified");
+    assert_eq!(verified["identity_note"], "hmac");
+    let id = verified["id"].as_str().unwrap();
+    assert_eq!(
+        app.say(id, "What plan am I on?").await["reply"],
+        "You are on the Pro plan, Alice Martin."
+    );
+    let confirm = app
+        .say(id, "Please cancel order W1000002, I ordered by mistake")
+        .await;
+    assert_eq!(confirm["task"]["task"], "cancel_order");
+    assert_eq!(confirm["task"]["awaiting"]["kind"], "confirmation");
+    let done = app.say(id, "yes").await;
+    assert!(
+        done["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("Done — order W1000002 is cancelled")
+    );
+    assert!(done["task"].is_null());
+    assert_eq!(
+        app.shop.order_status("W1000002").as_deref(),
+        Some("cancelled")
+    );
+
+    // The transcript: messages, identity, task steps and tool calls, secrets redacted.
+    let transcript = app
+        .client
+        .get(format!("{}/v1/conversations/{id}", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !transcript.contains(CANARY),
+        "a secret leaked into the transcript"
+    );
+    let transcript: Value = serde_json::from_str(&transcript).unwrap();
+    assert_eq!(transcript["transcript"].as_array().unwrap().len(), 6);
+    assert_eq!(transcript["identity"]["level"], "verified");
+    let events: Vec<&Value> = transcript["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["events"].as_array().unwrap())
+        .collect();
+    assert!(events.iter().any(|e| e["type"] == "task_step"));
+    assert!(events.iter().any(|e| e["type"] == "tool_call_finished"
+        && e["request"]["headers"]["Authorization"] == "Bearer [REDACTED]"));
+}
+
+#[tokio::test]
+async fn messages_stream_as_server_sent_events() {
+    let app = spawn_app().await;
+    let id = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let response = app
+        .client
+        .post(format!("{}/v1/conversations/{id}/messages", app.url))
+        .header("accept", "text/event-stream")
+        .json(&json!({"text": "Where is order W2000001? My ZIP is 94105"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let body = response.text().await.unwrap();
+    let events: Vec<(String, Value)> = body
+        .split("\n\n")
+        .filter_map(|block| {
+            let name = block
+                .lines()
+                .find_map(|l| l.strip_prefix("event: "))?
+                .to_string();
+            let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+            Some((name, serde_json::from_str(data).unwrap()))
+        })
+        .collect();
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in [
+        "user_data",
+        "tool_call_started",
+        "tool_call_finished",
+        "delta",
+        "done",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    assert_eq!(names.last(), Some(&"done"));
+    let (_, done) = events.last().unwrap();
+    assert_eq!(done["reply"], "Order W2000001 is delivered with USPS.");
+    let deltas: String = events
+        .iter()
+        .filter(|(n, _)| n == "delta")
+        .map(|(_, d)| d["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, "Order W2000001 is delivered with USPS.");
+}
+
+#[tokio::test]
+async fn the_stateless_chat_endpoint_takes_the_whole_history() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .raw(
+            "POST",
+            "/v1/chat",
+            Some("application/json"),
+            serde_json::to_vec(&json!({"messages": [
+                {"role": "user", "content": "Where is my order W1000001?"},
+                {"role": "assistant", "content": "Could you tell me the ZIP code of the shipping address?"},
+                {"role": "user", "content": "10001"},
+            ]}))
+            .unwrap(),
+            false,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["reply"],
+        "Order W1000001 is shipped with UPS, expected on 2026-11-29."
+    );
+    let (status, body) = app
+        .raw(
+            "POST",
+            "/v1/chat",
+            Some("application/json"),
+            br#"{"messages": [{"role": "assistant", "content": "hi"}]}"#.to_vec(),
+            false,
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("last_message_not_user"))
+    );
+}
+
+#[tokio::test]
+async fn identity_proofs_verify_or_fall_back_to_anonymous() {
+    let app = spawn_app().await;
+    let email = "alice@example.com";
+    let good = [
+        (
+            json!({"email": email, "user_hash": user_hash(email)}),
+            "hmac",
+        ),
+        (
+            json!({"token": hs256(json!({"email": email, "exp": now() + 300, "aud": "switchboard", "iss": "acme"}), JWT_SECRET)}),
+            "jwt",
+        ),
+        (
+            json!({"token": rs256(json!({"email": email, "exp": now() + 300, "aud": "switchboard", "iss": "acme"}))}),
+            "jwt",
+        ),
+        (
+            json!({"email": email, "channel_key": HELPDESK_KEY}),
+            "channel:helpdesk",
+        ),
+    ];
+    for (proof, note) in good {
+        let created = app.create(proof.clone()).await;
+        assert_eq!(created["identity"]["level"], "verified", "{proof}");
+        assert_eq!(created["identity_note"], note);
+    }
+    let bad = [
+        (
+            json!({"email": email, "user_hash": user_hash("bob@example.com")}),
+            "does not match",
+        ),
+        (json!({"email": email}), "without proof"),
+        (
+            json!({"token": hs256(json!({"email": email, "exp": now() + 300, "aud": "switchboard", "iss": "acme"}), "forged-secret")}),
+            "bad signature",
+        ),
+        (
+            json!({"token": hs256(json!({"email": email, "exp": now() - 3600, "aud": "switchboard", "iss": "acme"}), JWT_SECRET)}),
+            "expired",
+        ),
+        (
+            json!({"token": hs256(json!({"email": email, "exp": now() + 300, "aud": "someone-else", "iss": "acme"}), JWT_SECRET)}),
+            "wrong audience",
+        ),
+        (
+            json!({"token": hs256(json!({"email": email, "exp": now() + 300, "nbf": now() + 3600, "aud": "switchboard", "iss": "acme"}), JWT_SECRET)}),
+            "not valid yet",
+        ),
+        (json!({"token": "not.a.jwt"}), "malformed"),
+        (
+            json!({"email": email, "channel_key": "guessed-key"}),
+            "unknown channel key",
+        ),
+    ];
+    for (proof, reason) in bad {
+        let created = app.create(proof.clone()).await;
+        assert_eq!(created["identity"]["level"], "anonymous", "{proof}");
+        assert!(
+            created["identity_note"].as_str().unwrap().contains(reason),
+            "{}: {reason}",
+            created["identity_note"]
+        );
+        // The verified task and the User Data API are not used.
+        let id = created["id"].as_str().unwrap();
+        let turn = app
+            .say(id, "Please cancel order W1000002, I ordered by mistake")
+            .await;
+        assert!(
+            turn["reply"]
+                .as_str()
+                .unwrap()
+                .starts_with("I can only help with that once we know it's you")
+        );
+    }
+    assert!(
+        !app.shop
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("cancel") || r.path == "/api/user-data")
+    );
+    // Headers work as well as the body.
+    let response = app
+        .client
+        .post(format!("{}/v1/conversations", app.url))
+        .header("x-switchboard-email", email)
+        .header("x-switchboard-user-hash", user_hash(email))
+        .send()
+        .await
+        .unwrap();
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["identity"]["level"], "verified");
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_right_status_and_code_and_the_server_keeps_serving() {
+    let app = spawn_app().await;
+    let id = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let messages = format!("/v1/conversations/{id}/messages");
+    let json_ct = Some("application/json");
+    let long = |n: usize| serde_json::to_vec(&json!({"text": "x".repeat(n)})).unwrap();
+    app.check(
+        "POST",
+        &messages,
+        json_ct,
+        b"{\"text\": ".to_vec(),
+        400,
+        "invalid_json",
+    )
+    .await;
+    app.check(
+        "POST",
+        "/v1/conversations/nope/messages",
+        json_ct,
+        br#"{"text": "hi"}"#.to_vec(),
+        404,
+        "conversation_not_found",
+    )
+    .await;
+    app.check(
+        "GET",
+        "/v1/conversations/nope",
+        None,
+        Vec::new(),
+        404,
+        "conversation_not_found",
+    )
+    .await;
+    app.check(
+        "POST",
+        &messages,
+        json_ct,
+        long(200_000),
+        413,
+        "payload_too_large",
+    )
+    .await;
+    app.check(
+        "POST",
+        &messages,
+        json_ct,
+        long(5_000),
+        413,
+        "message_too_long",
+    )
+    .await;
+    app.check(
+        "POST",
+        &messages,
+        json_ct,
+        br#"{"txt": "hi"}"#.to_vec(),
+        422,
+        "invalid_body",
+    )
+    .await;
+    app.check(
+        "POST",
+        &messages,
+        json_ct,
+        br#"{"text": "   "}"#.to_vec(),
+        422,
+        "empty_message",
+    )
+    .await;
+    app.check(
+        "POST",
+        &messages,
+        Some("text/plain"),
+        br#"{"text": "hi"}"#.to_vec(),
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    app.check(
+        "POST",
+        "/v1/conversations",
+        Some("text/plain"),
+        b"email=x".to_vec(),
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    app.check(
+        "POST",
+        "/v1/agents/nobody/conversations",
+        None,
+        Vec::new(),
+        404,
+        "agent_not_found",
+    )
+    .await;
+    app.check(
+        "GET",
+        "/v1/admin/agents/acme-shop/config",
+        None,
+        Vec::new(),
+        401,
+        "admin_key_required",
+    )
+    .await;
+    app.check(
+        "POST",
+        "/v1/admin/reload",
+        None,
+        Vec::new(),
+        401,
+        "admin_key_required",
+    )
+    .await;
+    app.check(
+        "GET",
+        "/v1/nothing-here",
+        None,
+        Vec::new(),
+        404,
+        "not_found",
+    )
+    .await;
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(
+        app.say(&id, "hello").await["reply"]
+            .as_str()
+            .map(|r| !r.is_empty()),
+        Some(true)
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_per_conversation() {
+    let app = spawn_app_with(Limits {
+        per_conversation_per_minute: 2,
+        ..Limits::default()
+    })
+    .await;
+    let id = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.say(&id, "hi").await;
+    app.say(&id, "hi").await;
+    let (status, body) = app
+        .raw(
+            "POST",
+            &format!("/v1/conversations/{id}/messages"),
+            Some("application/json"),
+            br#"{"text": "hi"}"#.to_vec(),
+            false,
+        )
+        .await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")));
+    // Another conversation is not affected.
+    let other = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.say(&other, "hi").await;
+}
+
+#[tokio::test]
+async fn handoff_and_hand_back() {
+    let app = spawn_app().await;
+    let id = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = app
+        .raw(
+            "POST",
+            &format!("/v1/conversations/{id}/handoff"),
+            Some("application/json"),
+            br#"{"summary": "VIP customer"}"#.to_vec(),
+            false,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let turn = app.say(&id, "Where is my order W1000001?").await;
+    assert_eq!(
+        turn["reply"],
+        "A person from our team has this conversation now and will reply here."
+    );
+    assert_eq!(turn["handoff"], "VIP customer");
+    let (status, _) = app
+        .raw(
+            "POST",
+            &format!("/v1/conversations/{id}/handback"),
+            None,
+            Vec::new(),
+            false,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let turn = app.say(&id, "Where is my order W1000001?").await;
+    assert_eq!(
+        turn["reply"],
+        "Could you tell me the ZIP code of the shipping address?"
+    );
+}
+
+#[tokio::test]
+async fn admin_endpoints_test_tools_and_user_data_and_show_the_config_redacted() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .raw(
+            "POST",
+            "/v1/admin/agents/acme-shop/tools/order_status/call",
+            Some("application/json"),
+            br#"{"inputs": {"order_id": "W1000001", "zip": "10001"}}"#.to_vec(),
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["status"], "shipped");
+    assert_eq!(
+        body["request"]["headers"]["Authorization"],
+        "Bearer [REDACTED]"
+    );
+    let (status, body) = app.raw("POST", "/v1/admin/agents/acme-shop/tools/submit_cancellation/call", Some("application/json"), br#"{"inputs": {"order_id": "W1000002", "reason": "other"}, "email": "alice@example.com"}"#.to_vec(), true).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("tool_call_refused"))
+    );
+    let (status, body) = app
+        .raw(
+            "POST",
+            "/v1/admin/agents/acme-shop/user-data",
+            Some("application/json"),
+            br#"{"email": "alice@example.com"}"#.to_vec(),
+            true,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["outcome"], "fetched");
+    assert_eq!(body["data"]["plan"], "Pro");
+    let response = app
+        .client
+        .get(format!("{}/v1/admin/agents/acme-shop/config", app.url))
+        .header("x-admin-key", ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    for secret in [CANARY, WIDGET_SECRET, JWT_SECRET, HELPDESK_KEY] {
+        assert!(!text.contains(secret), "the config endpoint shows a secret");
+    }
+    assert!(text.contains("[REDACTED]"));
+}
+
+#[tokio::test]
+async fn reload_keeps_the_running_config_when_the_new_one_is_invalid() {
+    let app = spawn_app().await;
+    let ConfigSource::Path(path) = &app.state.options.configs[0] else {
+        unreachable!()
+    };
+    std::fs::write(
+        path,
+        shop_yaml().replace("name: acme-shop", "name: acme-shop\n  bogus_field: 1"),
+    )
+    .unwrap();
+    let (status, body) = app
+        .raw("POST", "/v1/admin/reload", None, Vec::new(), true)
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid_config"))
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `bogus_field`"),
+        "{body}"
+    );
+    let id = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        app.say(&id, "Where is my order W1000001?").await["reply"],
+        "Could you tell me the ZIP code of the shipping address?"
+    );
+    // A valid change is picked up.
+    std::fs::write(
+        path,
+        shop_yaml().replace(
+            "fallback: \"I'm the Acme Shop assistant.\"",
+            "fallback: \"Acme here.\"",
+        ),
+    )
+    .unwrap();
+    let (status, body) = app
+        .raw("POST", "/v1/admin/reload", None, Vec::new(), true)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reply = app.say(&fresh, "what's the weather?").await["reply"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reply.starts_with("Acme here."), "{reply}");
+}
+
+#[tokio::test]
+async fn metrics_expose_turns_tool_calls_user_data_latency_and_active_conversations() {
+    let app = spawn_app().await;
+    let id = app
+        .create(json!({"email": "alice@example.com", "user_hash": user_hash("alice@example.com")}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.say(&id, "Where is order W1000001? ZIP 10001").await;
+    let _ = app
+        .raw("GET", "/v1/conversations/nope", None, Vec::new(), false)
+        .await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        "switchboard_turns_total{agent=\"acme-shop\"} 1",
+        "switchboard_tool_calls_total{agent=\"acme-shop\",tool=\"order_status\",status=\"ok\"} 1",
+        "switchboard_user_data_fetches_total{agent=\"acme-shop\",outcome=\"fetched\"} 1",
+        "switchboard_turn_duration_seconds_count{agent=\"acme-shop\"} 1",
+        "switchboard_tool_call_duration_seconds_count{agent=\"acme-shop\",tool=\"order_status\"} 1",
+        "switchboard_active_conversations 1",
+        "switchboard_api_errors_total{code=\"404\"} 1",
+    ] {
+        assert!(text.contains(series), "{series} missing from:\n{text}");
+    }
+}
