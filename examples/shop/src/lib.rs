@@ -128,6 +128,8 @@ struct Shop {
     idempotency: Mutex<BTreeMap<String, Value>>,
     meetings: Mutex<Vec<Value>>,
     effective_writes: std::sync::atomic::AtomicUsize,
+    /// Added to every answer, in milliseconds (tests widen race windows with it).
+    latency_ms: std::sync::atomic::AtomicU64,
     /// When set, the next effective write is applied, reported here, and never answered.
     stall_next_write: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
 }
@@ -215,6 +217,14 @@ impl ShopHandle {
         rx
     }
 
+    /// Makes every answer take this long.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.shop.latency_ms.store(
+            latency.as_millis() as u64,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+
     /// An order's current status.
     pub fn order_status(&self, order_id: &str) -> Option<String> {
         self.shop
@@ -243,6 +253,7 @@ pub async fn start(api_key: &str) -> std::io::Result<ShopHandle> {
         meetings: Mutex::new(Vec::new()),
         effective_writes: std::sync::atomic::AtomicUsize::new(0),
         stall_next_write: Mutex::new(None),
+        latency_ms: std::sync::atomic::AtomicU64::new(0),
     });
     let app = Router::new()
         .route("/api/orders/{order_id}", get(order_status))
@@ -281,6 +292,10 @@ async fn record(State(shop): State<Arc<Shop>>, request: Request, next: Next) -> 
         query: request.uri().query().map(str::to_string),
         headers,
     });
+    let latency = shop.latency_ms.load(std::sync::atomic::Ordering::SeqCst);
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
     next.run(request).await
 }
 

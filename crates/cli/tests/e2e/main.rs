@@ -5,6 +5,7 @@ mod commands;
 mod demo;
 mod durability;
 mod failures;
+mod nodes;
 mod providers;
 mod security;
 mod support;
