@@ -48,10 +48,10 @@ async fn run_server(
     listen: SocketAddr,
     banner: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<ExitCode> {
-    let store = switchboard_store::open(database_url)
+    let (store, events) = switchboard_store::open_with_events(database_url)
         .await
         .with_context(|| format!("cannot open the store {database_url}"))?;
-    let state = AppState::new(options, store).map_err(anyhow::Error::msg)?;
+    let state = AppState::with_events(options, store, events).map_err(anyhow::Error::msg)?;
     let redactor = Redactor::combined(
         state
             .agents

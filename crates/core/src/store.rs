@@ -95,3 +95,46 @@ impl ConversationStore for MemoryStore {
         Ok(self.locks.lock(id).await)
     }
 }
+
+/// One event of a turn, as channels subscribed to a conversation receive it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PublishedEvent {
+    /// The conversation.
+    pub conversation: String,
+    /// The event name (`tool_call_finished`, `delta`, `done`, …).
+    pub name: String,
+    /// The event as JSON text.
+    pub data: String,
+}
+
+/// Carries turn events to every subscriber — on every node when nodes share a database — so
+/// a channel connected to any node sees a conversation's events.
+pub trait EventBus: Send + Sync {
+    /// Sends an event (fire and forget: a lost event never fails a turn).
+    fn publish(&self, event: PublishedEvent);
+    /// Receives every event published from now on.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<PublishedEvent>;
+}
+
+/// Events inside one process.
+pub struct LocalBus {
+    sender: tokio::sync::broadcast::Sender<PublishedEvent>,
+}
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        Self {
+            sender: tokio::sync::broadcast::channel(1024).0,
+        }
+    }
+}
+
+impl EventBus for LocalBus {
+    fn publish(&self, event: PublishedEvent) {
+        let _ = self.sender.send(event);
+    }
+
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<PublishedEvent> {
+        self.sender.subscribe()
+    }
+}

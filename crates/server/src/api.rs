@@ -18,11 +18,11 @@ use serde_json::{Value, json};
 use switchboard_core::agent::{Agent, Conversation, EventSink, Quiet, TurnEvent, TurnOutput};
 use switchboard_core::identity::{Identity, VerifiedEmail};
 use switchboard_core::model::Message;
-use switchboard_core::store::MemoryStore;
+use switchboard_core::store::{EventBus, MemoryStore, PublishedEvent};
 use switchboard_core::tool_call::{TrustedContext, prepare_operator_call};
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
-use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_stream::wrappers::{BroadcastStream, UnboundedReceiverStream};
 
 use crate::error::ApiError;
 use crate::identity::{IdentityProof, establish};
@@ -206,13 +206,48 @@ fn summary(conversation: &Conversation, output: &TurnOutput) -> Value {
     })
 }
 
-/// Runs one turn under the conversation's lock: load, answer, save (the agent saves).
+/// Forwards a turn's events to the request's own sink and publishes them for subscribers.
+struct Publishing<'a> {
+    inner: &'a dyn EventSink,
+    events: &'a dyn EventBus,
+    conversation: &'a str,
+}
+
+impl Publishing<'_> {
+    fn publish(&self, name: &str, data: String) {
+        self.events.publish(PublishedEvent {
+            conversation: self.conversation.to_string(),
+            name: name.to_string(),
+            data,
+        });
+    }
+}
+
+impl EventSink for Publishing<'_> {
+    fn event(&self, event: &TurnEvent) {
+        self.inner.event(event);
+        let value = serde_json::to_value(event).unwrap_or(Value::Null);
+        self.publish(value["type"].as_str().unwrap_or("event"), value.to_string());
+    }
+    fn text_delta(&self, delta: &str) {
+        self.inner.text_delta(delta);
+        self.publish("delta", json!({"text": delta}).to_string());
+    }
+}
+
+/// Runs one turn under the conversation's lock: load, answer, save (the agent saves). Its
+/// events also go to every subscriber of the conversation.
 async fn locked_turn(
     state: &AppState,
     id: &str,
     text: &str,
     sink: &dyn EventSink,
 ) -> Result<(Conversation, TurnOutput), ApiError> {
+    let publishing = Publishing {
+        inner: sink,
+        events: state.events.as_ref(),
+        conversation: id,
+    };
     let _lock = state.store.lock(id).await.map_err(ApiError::store)?;
     let mut conversation = state
         .store
@@ -224,10 +259,11 @@ async fn locked_turn(
         .agent(Some(&conversation.agent))
         .ok_or_else(|| ApiError::agent_not_found(&conversation.agent))?;
     let started = Instant::now();
-    let output = agent.turn(&mut conversation, text, sink).await;
+    let output = agent.turn(&mut conversation, text, &publishing).await;
     state
         .metrics
         .turn(&conversation.agent, id, &output, started.elapsed());
+    publishing.publish("done", summary(&conversation, &output).to_string());
     Ok((conversation, output))
 }
 
@@ -309,6 +345,32 @@ pub async fn post_message(
         let _ = tx.send(done);
     });
     let stream = UnboundedReceiverStream::new(rx).map(Ok::<_, Infallible>);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// Every event of this conversation's turns from now on, whichever node runs them.
+pub async fn conversation_events(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if state
+        .store
+        .load(&id)
+        .await
+        .map_err(ApiError::store)?
+        .is_none()
+    {
+        return Err(ApiError::conversation_not_found(&id));
+    }
+    let stream =
+        BroadcastStream::new(state.events.subscribe()).filter_map(move |event| match event {
+            Ok(event) if event.conversation == id => Some(Ok::<_, Infallible>(
+                Event::default().event(event.name).data(event.data),
+            )),
+            _ => None,
+        });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())

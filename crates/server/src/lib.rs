@@ -46,6 +46,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/agents/{agent}/conversations", post(api::create_named))
         .route("/v1/conversations/{id}", get(api::get_conversation))
         .route("/v1/conversations/{id}/messages", post(api::post_message))
+        .route(
+            "/v1/conversations/{id}/events",
+            get(api::conversation_events),
+        )
         .route("/v1/conversations/{id}/handoff", post(api::handoff))
         .route("/v1/conversations/{id}/handback", post(api::handback))
         .route("/v1/chat", post(api::chat_default))

@@ -12,7 +12,7 @@ use switchboard_connect::{HttpToolRunner, HttpUserDataSource};
 use switchboard_core::agent::{Agent, Clock};
 use switchboard_core::config::Config;
 use switchboard_core::secret::Secret;
-use switchboard_core::store::ConversationStore;
+use switchboard_core::store::{ConversationStore, EventBus, LocalBus};
 use switchboard_core::template::{LayeredEnvironment, ProcessEnvironment};
 
 use crate::metrics::Metrics;
@@ -170,6 +170,8 @@ pub struct AppState {
     pub options: ServerOptions,
     /// Conversations.
     pub store: Arc<dyn ConversationStore>,
+    /// Turn events for subscribers (on every node sharing the store).
+    pub events: Arc<dyn EventBus>,
     /// Metrics.
     pub metrics: Metrics,
     /// The admin key.
@@ -185,10 +187,19 @@ fn per_minute(n: u32) -> Quota {
 }
 
 impl AppState {
-    /// Loads the agents and builds the state.
+    /// Loads the agents and builds the state; events stay in this process.
     pub fn new(
         options: ServerOptions,
         store: Arc<dyn ConversationStore>,
+    ) -> Result<Arc<Self>, String> {
+        Self::with_events(options, store, Arc::new(LocalBus::default()))
+    }
+
+    /// Loads the agents and builds the state with a shared event bus.
+    pub fn with_events(
+        options: ServerOptions,
+        store: Arc<dyn ConversationStore>,
+        events: Arc<dyn EventBus>,
     ) -> Result<Arc<Self>, String> {
         let agents = load_agents(&options.configs, &options.vars, &store)?;
         let limits = options.limits;
@@ -196,6 +207,7 @@ impl AppState {
             agents: ArcSwap::from_pointee(agents),
             admin_key: options.admin_key.clone().map(Secret::new),
             store,
+            events,
             metrics: Metrics::default(),
             ip_limiter: RateLimiter::keyed(per_minute(limits.per_ip_per_minute)),
             conversation_limiter: RateLimiter::keyed(per_minute(

@@ -811,3 +811,111 @@ async fn metrics_expose_turns_tool_calls_user_data_latency_and_active_conversati
         assert!(text.contains(series), "{series} missing from:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn rate_limits_per_client_address() {
+    let app = spawn_app_with(Limits {
+        per_ip_per_minute: 3,
+        ..Limits::default()
+    })
+    .await;
+    for _ in 0..3 {
+        app.create(json!({})).await;
+    }
+    let (status, body) = app
+        .raw("POST", "/v1/conversations", None, Vec::new(), false)
+        .await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")));
+    // Health checks are not rate limited.
+    assert_eq!(
+        app.client
+            .get(format!("{}/healthz", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn one_server_hosts_several_agents_from_a_folder() {
+    let shop = shop_demo::start(CANARY).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("switchboard-agents-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = TempDir(dir.clone());
+    std::fs::write(dir.join("a-shop.yaml"), shop_yaml()).unwrap();
+    std::fs::write(
+        dir.join("b-help.yml"),
+        "agent:\n  name: help-desk\n  fallback: Help desk here.\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a config").unwrap();
+    let vars = BTreeMap::from([
+        ("SHOP_URL".to_string(), shop.url()),
+        ("SHOP_API_KEY".to_string(), CANARY.to_string()),
+        ("SHOP_WIDGET_SECRET".to_string(), WIDGET_SECRET.to_string()),
+        ("JWT_SECRET".to_string(), JWT_SECRET.to_string()),
+        ("HELPDESK_KEY".to_string(), HELPDESK_KEY.to_string()),
+    ]);
+    let options = ServerOptions {
+        configs: vec![ConfigSource::Path(dir.clone())],
+        vars: vars.clone(),
+        ..ServerOptions::default()
+    };
+    let state = AppState::new(options, Arc::new(MemoryStore::default())).unwrap();
+    assert_eq!(
+        state.agents.load().by_name.keys().collect::<Vec<_>>(),
+        ["acme-shop", "help-desk"]
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(switchboard_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(format!("{url}/v1/agents/help-desk/conversations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["agent"], "help-desk");
+    let turn: Value = client
+        .post(format!(
+            "{url}/v1/conversations/{}/messages",
+            created["id"].as_str().unwrap()
+        ))
+        .json(&json!({"text": "hello"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        turn["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("Help desk here."),
+        "{turn}"
+    );
+    // Two configs with the same agent name are refused.
+    std::fs::write(dir.join("c-dup.yaml"), "agent:\n  name: help-desk\n").unwrap();
+    let options = ServerOptions {
+        configs: vec![ConfigSource::Path(dir.clone())],
+        vars,
+        ..ServerOptions::default()
+    };
+    let error = AppState::new(options, Arc::new(MemoryStore::default()))
+        .err()
+        .unwrap();
+    assert_eq!(
+        error,
+        "two configs define the agent `help-desk`; agent names must be unique"
+    );
+}

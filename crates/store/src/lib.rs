@@ -12,9 +12,9 @@ mod sqlite;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresBus, PostgresStore};
 pub use sqlite::SqliteStore;
-use switchboard_core::store::{ConversationStore, StoreError};
+use switchboard_core::store::{ConversationStore, EventBus, LocalBus, StoreError};
 
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -38,4 +38,19 @@ pub async fn open(url: &str) -> Result<Arc<dyn ConversationStore>, StoreError> {
             SqliteStore::open(std::path::Path::new(path)).await?,
         ))
     }
+}
+
+/// The store a URL names and the event bus that goes with it: PostgreSQL shares events between
+/// nodes through LISTEN/NOTIFY; a SQLite file belongs to one process, whose events stay local.
+pub async fn open_with_events(
+    url: &str,
+) -> Result<(Arc<dyn ConversationStore>, Arc<dyn EventBus>), StoreError> {
+    let store = open(url).await?;
+    let events: Arc<dyn EventBus> =
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Arc::new(PostgresBus::connect(url).await?)
+        } else {
+            Arc::new(LocalBus::default())
+        };
+    Ok((store, events))
 }

@@ -4,7 +4,7 @@
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use switchboard_core::agent::Conversation;
-use switchboard_core::store::{ConversationStore, StoreError, TurnLock};
+use switchboard_core::store::{ConversationStore, EventBus, PublishedEvent, StoreError, TurnLock};
 
 use crate::{backend, now_ms};
 
@@ -123,5 +123,68 @@ impl ConversationStore for PostgresStore {
             .await
             .map_err(backend)?;
         Ok(TurnLock::new(tx))
+    }
+}
+
+/// The NOTIFY channel turn events travel on.
+const EVENTS_CHANNEL: &str = "switchboard_events";
+
+/// NOTIFY payloads must stay under 8000 bytes; bigger events travel without their details.
+const MAX_PAYLOAD: usize = 7_500;
+
+/// Turn events shared by every node through PostgreSQL LISTEN/NOTIFY.
+pub struct PostgresBus {
+    pool: PgPool,
+    local: tokio::sync::broadcast::Sender<PublishedEvent>,
+}
+
+impl PostgresBus {
+    /// Listens for every node's events (including this node's own) and relays them locally.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect(url)
+            .await
+            .map_err(backend)?;
+        let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
+            .await
+            .map_err(backend)?;
+        listener.listen(EVENTS_CHANNEL).await.map_err(backend)?;
+        let (local, _) = tokio::sync::broadcast::channel(1024);
+        let relay = local.clone();
+        tokio::spawn(async move {
+            // `recv` reconnects by itself after a dropped connection.
+            while let Ok(notification) = listener.recv().await {
+                if let Ok(event) = serde_json::from_str::<PublishedEvent>(notification.payload()) {
+                    let _ = relay.send(event);
+                }
+            }
+        });
+        Ok(Self { pool, local })
+    }
+}
+
+impl EventBus for PostgresBus {
+    fn publish(&self, mut event: PublishedEvent) {
+        let mut payload = serde_json::to_string(&event).unwrap_or_default();
+        if payload.len() > MAX_PAYLOAD {
+            event.data = serde_json::json!({"type": event.name, "truncated": true}).to_string();
+            payload = serde_json::to_string(&event).unwrap_or_default();
+        }
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(EVENTS_CHANNEL)
+                .bind(payload)
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %e, "publishing a turn event failed");
+            }
+        });
+    }
+
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<PublishedEvent> {
+        self.local.subscribe()
     }
 }

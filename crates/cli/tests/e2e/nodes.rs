@@ -171,6 +171,37 @@ async fn two_nodes_on_one_postgres_serve_one_conversation_consistently() {
         .unwrap();
     assert!(streamed.contains("event: done"), "{streamed}");
 
+    // A client subscribed on node B sees the events of a turn node A runs.
+    let subscription = client
+        .get(format!("{}/v1/conversations/{id}/events", b.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(subscription.status(), 200);
+    let mut stream = subscription.bytes_stream();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    say(&client, &a, &id, "Where is order W2000001? ZIP 94105").await;
+    let mut seen = String::new();
+    let reached = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+            seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+            if seen.contains("event: done") {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        reached.is_ok(),
+        "the events reach the other node; seen: {seen}"
+    );
+    assert!(seen.contains("event: tool_call_finished"), "{seen}");
+    assert!(
+        seen.contains("Order W2000001 is delivered with USPS."),
+        "{seen}"
+    );
+    drop(stream);
+
     // Concurrently: ten turns at once, split over both nodes; none is lost. Each turn waits
     // 50 ms on the shop, so without serialization they would overlap and overwrite each other.
     shop.set_latency(Duration::from_millis(50));
@@ -204,7 +235,7 @@ async fn two_nodes_on_one_postgres_serve_one_conversation_consistently() {
     let transcript = conversation["transcript"].as_array().unwrap();
     assert_eq!(
         transcript.len(),
-        2 * (3 + 10),
+        2 * (4 + 10),
         "every turn kept: {}",
         transcript.len()
     );
@@ -214,4 +245,55 @@ async fn two_nodes_on_one_postgres_serve_one_conversation_consistently() {
         assert_eq!(transcript[2 * i]["content"], record["message"]);
         assert_eq!(transcript[2 * i + 1]["content"], record["reply"]);
     }
+}
+
+#[tokio::test]
+async fn sigterm_finishes_the_turn_in_flight_then_exits() {
+    let shop = shop().await;
+    let dir = tempdir::Dir::new();
+    let database = format!("sqlite://{}", dir.path.join("switchboard.db").display());
+    let mut node = start_node(&shop.url(), &database).await;
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(format!("{}/v1/conversations", node.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    shop.set_latency(Duration::from_millis(1500));
+    let in_flight = {
+        let client = client.clone();
+        let url = format!("{}/v1/conversations/{id}/messages", node.url);
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"text": "Where is order W2000001? ZIP 94105"}))
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let pid = node._child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(response.status(), 200);
+    let turn: Value = response.json().await.unwrap();
+    assert_eq!(turn["reply"], "Order W2000001 is delivered with USPS.");
+    let status = tokio::time::timeout(Duration::from_secs(10), node._child.wait())
+        .await
+        .expect("the server exits")
+        .unwrap();
+    assert!(status.success(), "{status}");
 }
