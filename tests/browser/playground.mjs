@@ -123,6 +123,22 @@ try {
     expectContains(await page.locator("#user-data-result").textContent(), "fetched");
   });
 
+  await check("the widget, embedded on another site, chats as a verified customer", async () => {
+    const origin = new URL(url).origin;
+    // The company's backend signs the logged-in customer's email; the demo server does it here.
+    const signed = await (await fetch(`${origin}/demo/identity`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "bob@example.com" }) })).json();
+    const site = await browser.newPage();
+    site.on("pageerror", (error) => consoleErrors.push(String(error)));
+    await site.setContent(`<!doctype html><html><body><h1>Acme Shop</h1><script src="${origin}/widget.js" data-agent="acme-shop" data-email="${signed.email}" data-user-hash="${signed.user_hash}"></script></body></html>`);
+    await site.click("#switchboard-widget .sb-open");
+    await site.fill("#switchboard-widget .sb-input", "What plan am I on?");
+    await site.press("#switchboard-widget .sb-input", "Enter");
+    await site.waitForFunction(() => [...document.querySelectorAll("#switchboard-widget .sb-agent")].some((n) => n.textContent.includes("Basic plan")), null, { timeout: 15000 });
+    expectContains(await site.locator("#switchboard-widget .sb-agent").last().textContent(), "You are on the Basic plan, Bob Chen.");
+    await site.screenshot({ path: resolve(root, "target/browser/widget.png") });
+    await site.close();
+  });
+
   await check("the page raised no script errors", async () => {
     if (consoleErrors.length) throw new Error(consoleErrors.join("\n"));
   });

@@ -16,12 +16,12 @@
   const root = document.createElement("div");
   root.id = "switchboard-widget";
   root.innerHTML =
-    '<button class="sb-open" type="button">Chat with us</button>' +
     '<div class="sb-panel" hidden><div class="sb-log" role="log" aria-live="polite"></div>' +
-    '<form class="sb-form"><input class="sb-input" autocomplete="off" placeholder="Type a message" aria-label="message"><button type="submit">Send</button></form></div>';
+    '<form class="sb-form"><input class="sb-input" autocomplete="off" placeholder="Type a message" aria-label="message"><button type="submit">Send</button></form></div>' +
+    '<button class="sb-open" type="button">Chat with us</button>';
   const style = document.createElement("style");
   style.textContent =
-    "#switchboard-widget{position:fixed;right:20px;bottom:20px;font:14px system-ui,sans-serif;z-index:2147483000}" +
+    "#switchboard-widget{position:fixed;right:20px;bottom:20px;font:14px system-ui,sans-serif;z-index:2147483000;display:flex;flex-direction:column;align-items:flex-end}" +
     "#switchboard-widget .sb-open{padding:10px 16px;border-radius:20px;border:0;background:#2457c5;color:#fff;cursor:pointer}" +
     "#switchboard-widget .sb-panel{width:320px;height:420px;background:#fff;border:1px solid #d9dde3;border-radius:12px;display:flex;flex-direction:column;margin-bottom:8px;box-shadow:0 6px 24px rgba(0,0,0,.12)}" +
     "#switchboard-widget .sb-panel[hidden]{display:none}" +

@@ -18,8 +18,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
 use axum::middleware;
 use axum::routing::{get, post};
+use tower_http::cors::{Any, CorsLayer};
 
 pub use state::{AppState, ConfigSource, Limits, ServerOptions, build_agent};
 
@@ -58,7 +60,15 @@ pub fn router(state: Arc<AppState>) -> Router {
     if state.options.demo_signing {
         v1 = v1.route("/demo/identity", post(api::demo_identity));
     }
+    // The widget runs on the company's own site: the public API answers any origin. Nothing
+    // rides on cookies (identity is proven per conversation), so this opens nothing up; admin
+    // routes carry their own key.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(Any);
     let v1 = v1
+        .layer(cors)
         .fallback(|| async {
             error::ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,

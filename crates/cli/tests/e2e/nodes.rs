@@ -69,11 +69,15 @@ struct Node {
 }
 
 async fn start_node(shop_url: &str, database_url: &str) -> Node {
+    start_node_with(shop_url, database_url, SHOP_YAML).await
+}
+
+async fn start_node_with(shop_url: &str, database_url: &str, config: &str) -> Node {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args([
             "serve",
             "--config",
-            SHOP_YAML,
+            config,
             "--database-url",
             database_url,
             "--listen",
@@ -296,4 +300,81 @@ async fn sigterm_finishes_the_turn_in_flight_then_exits() {
         .expect("the server exits")
         .unwrap();
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn sighup_reloads_a_valid_config_and_keeps_the_running_one_on_error() {
+    let shop = shop().await;
+    let dir = tempdir::Dir::new();
+    let config = dir.path.join("shop.yaml");
+    let original = std::fs::read_to_string(SHOP_YAML).unwrap();
+    std::fs::write(&config, &original).unwrap();
+    let database = format!("sqlite://{}", dir.path.join("switchboard.db").display());
+    let node = start_node_with(&shop.url(), &database, &config.display().to_string()).await;
+    let client = reqwest::Client::new();
+    let hangup = || {
+        let pid = node._child.id().unwrap().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-HUP", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    let help = || async {
+        let created: Value = client
+            .post(format!("{}/v1/conversations", node.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        say(
+            &client,
+            &node,
+            created["id"].as_str().unwrap(),
+            "what's the weather?",
+        )
+        .await["reply"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(help().await.starts_with("I'm the Acme Shop assistant."));
+
+    // An unknown field makes the whole file invalid, its new fallback included.
+    let broken = original
+        .replace("agent:\n", "agent:\n  bogus: 1\n")
+        .replace(
+            "fallback: \"I'm the Acme Shop assistant.\"",
+            "fallback: \"Broken.\"",
+        );
+    std::fs::write(&config, broken).unwrap();
+    hangup();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        help().await.starts_with("I'm the Acme Shop assistant."),
+        "the running config stays"
+    );
+
+    std::fs::write(
+        &config,
+        original.replace(
+            "fallback: \"I'm the Acme Shop assistant.\"",
+            "fallback: \"Acme, reloaded.\"",
+        ),
+    )
+    .unwrap();
+    hangup();
+    let mut reloaded = false;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if help().await.starts_with("Acme, reloaded.") {
+            reloaded = true;
+            break;
+        }
+    }
+    assert!(reloaded, "a valid config is picked up on SIGHUP");
 }
