@@ -60,9 +60,12 @@ pub struct Retail {
     db: Value,
 }
 
+/// The shipped database, parsed once.
+static SHIPPED: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| serde_json::from_str(DB_JSON).expect("the shipped db.json is valid"));
+
 impl Default for Retail {
     fn default() -> Self {
-        Self { db: serde_json::from_str(DB_JSON).expect("the shipped db.json is valid") }
+        Self { db: SHIPPED.clone() }
     }
 }
 
@@ -569,7 +572,7 @@ pub async fn start(addr: SocketAddr) -> std::io::Result<RetailHandle> {
 
 /// The expected database after task `task_id`: `db.json` with the task's changed records.
 pub fn expected_state(task_id: &str) -> Value {
-    let mut db: Value = serde_json::from_str(DB_JSON).expect("the shipped db.json is valid");
+    let mut db = SHIPPED.clone();
     let expected: Value = serde_json::from_str(EXPECTED_JSON).expect("the shipped expected.json is valid");
     for table in ["orders", "users", "products"] {
         if let Some(records) = expected[task_id][table].as_object() {
@@ -616,4 +619,27 @@ fn short(v: &Value) -> String {
 /// Records of `db` grouped as the conformance report shows them.
 pub fn record_count(db: &Value) -> Map<String, Value> {
     ["users", "orders", "products"].iter().map(|t| (t.to_string(), json!(db[*t].as_object().map(|o| o.len()).unwrap_or(0)))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_comparison_sees_a_task_changes() {
+        let shipped = Retail::default();
+        assert!(compare(shipped.state(), &expected_state("2"), "").is_err(), "task 2 changes records");
+        assert!(compare(&expected_state("2"), &expected_state("2"), "").is_ok());
+        assert!(compare(shipped.state(), &expected_state("24"), "").is_ok(), "task 24 changes nothing");
+    }
+
+    #[test]
+    fn rounding_and_calculate_follow_the_reference() {
+        assert_eq!(round2(0.125), 0.12);
+        assert_eq!(round2(2.675), 2.67);
+        assert_eq!(calculate("(10 + 5) * 2 / 4").unwrap(), 7.5);
+        assert_eq!(calculate("-3.5 + 1").unwrap(), -2.5);
+        assert!(calculate("2 ** 3; import os").is_err());
+        assert!(calculate("(1 + 2").is_err());
+    }
 }

@@ -353,9 +353,10 @@ pub struct RawCollect {
 pub struct RawCall {
     /// The tool to call.
     pub tool: String,
-    /// Inputs: templates over slots and earlier results.
+    /// Inputs: templates over slots and earlier results (`"{{ order_id }}"` alone keeps the
+    /// value's type); lists and objects of templates build lists and objects.
     #[serde(default, rename = "with")]
-    pub inputs: BTreeMap<String, String>,
+    pub inputs: BTreeMap<String, serde_json::Value>,
     /// Save the result under this name.
     #[serde(default)]
     pub save: Option<String>,

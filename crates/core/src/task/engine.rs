@@ -438,6 +438,16 @@ impl Agent {
             })
     }
 
+    fn input_value(&self, expr: &InputExpr, context: &Value) -> Value {
+        match expr {
+            InputExpr::Path(path) => lookup_path(context, path).cloned().unwrap_or(Value::Null),
+            InputExpr::Template(t) => Value::String(self.render(t, context)),
+            InputExpr::List(items) => Value::Array(items.iter().map(|i| self.input_value(i, context)).filter(|v| !v.is_null()).collect()),
+            InputExpr::Object(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), self.input_value(v, context))).collect()),
+            InputExpr::Literal(value) => value.clone(),
+        }
+    }
+
     fn condition(&self, source: &str, context: &Value) -> bool {
         self.config
             .templates
@@ -832,10 +842,7 @@ impl Agent {
             .ok_or_else(|| refused(format!("no tool `{tool}`")))?;
         let mut arguments = Map::new();
         for (name, expr) in inputs {
-            let value = match expr {
-                InputExpr::Path(path) => lookup_path(context, path).cloned().unwrap_or(Value::Null),
-                InputExpr::Template(t) => Value::String(self.render(t, context)),
-            };
+            let value = self.input_value(expr, context);
             if !value.is_null() {
                 arguments.insert(name.clone(), value);
             }

@@ -69,6 +69,12 @@ pub enum InputExpr {
     Path(String),
     /// A template rendered to text (its name in `Config::templates`).
     Template(String),
+    /// A list of inputs.
+    List(Vec<InputExpr>),
+    /// An object of inputs.
+    Object(Vec<(String, InputExpr)>),
+    /// A value without templates.
+    Literal(Value),
 }
 
 /// One instruction of a structured task.
@@ -119,6 +125,27 @@ pub(crate) struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
+    fn input_expr(&mut self, id: &str, source: &Value, at: crate::config::Position) -> InputExpr {
+        match source {
+            Value::String(text) => {
+                let path = text
+                    .trim()
+                    .strip_prefix("{{")
+                    .and_then(|s| s.strip_suffix("}}"))
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.'));
+                match path {
+                    Some(p) => InputExpr::Path(p.to_string()),
+                    None if !text.contains("{{") && !text.contains("{%") => InputExpr::Literal(source.clone()),
+                    None => InputExpr::Template(self.template(id.to_string(), text, at)),
+                }
+            }
+            Value::Array(items) => InputExpr::List(items.iter().enumerate().map(|(i, v)| self.input_expr(&format!("{id}.{i}"), v, at)).collect()),
+            Value::Object(map) => InputExpr::Object(map.iter().map(|(k, v)| (k.clone(), self.input_expr(&format!("{id}.{k}"), v, at))).collect()),
+            other => InputExpr::Literal(other.clone()),
+        }
+    }
+
     fn template(&mut self, name: String, source: &str, at: crate::config::Position) -> String {
         if let Err(e) = self
             .templates
@@ -334,27 +361,8 @@ impl Compiler<'_> {
                                 },
                             );
                         }
-                        let trimmed = source.trim();
-                        let path = trimmed
-                            .strip_prefix("{{")
-                            .and_then(|s| s.strip_suffix("}}"))
-                            .map(str::trim)
-                            .filter(|p| {
-                                !p.is_empty()
-                                    && p.chars()
-                                        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-                            });
-                        inputs.push((
-                            input.clone(),
-                            match path {
-                                Some(p) => InputExpr::Path(p.to_string()),
-                                None => InputExpr::Template(self.template(
-                                    format!("{id}.with.{input}"),
-                                    source,
-                                    at,
-                                )),
-                            },
-                        ));
+                        let expr = self.input_expr(&format!("{id}.with.{input}"), source, at);
+                        inputs.push((input.clone(), expr));
                     }
                     for required in tool.required_inputs() {
                         if !call.inputs.contains_key(&required) {
