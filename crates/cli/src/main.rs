@@ -5,6 +5,7 @@ mod chat;
 mod logging;
 mod runtime;
 mod serve;
+mod testing;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -84,6 +85,19 @@ enum Command {
     UserData {
         #[command(subcommand)]
         command: UserDataCommand,
+    },
+    /// Run conversation test files (YAML): customer turns, expected tool calls and replies,
+    /// task state and backend state checks, with the offline engine or a scripted model.
+    Test {
+        /// Test files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also write a Markdown summary to this file.
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
     },
     /// Print the JSON Schema of the config file (for editors).
     Schema,
@@ -171,6 +185,11 @@ fn main() -> ExitCode {
             Command::UserData {
                 command: UserDataCommand::Test { config, email },
             } => runtime::user_data_test(&config.config, &vars(&config), &email).await,
+            Command::Test {
+                files,
+                json,
+                markdown,
+            } => testing::run(&files, json, markdown.as_deref()).await,
             Command::Schema => {
                 println!("{}", runtime::schema_text());
                 Ok(ExitCode::SUCCESS)

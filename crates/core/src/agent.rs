@@ -91,6 +91,9 @@ pub enum TurnEvent {
         call_id: String,
         /// Tool name.
         tool: String,
+        /// The arguments as chosen (by the model, or rendered by a task step), redacted.
+        #[serde(default)]
+        arguments: Value,
     },
     /// A tool call finished (or was refused before any request).
     ToolCallFinished {
@@ -698,6 +701,7 @@ impl Agent {
         recorder.emit(TurnEvent::ToolCallStarted {
             call_id: call.id.clone(),
             tool: call.name.clone(),
+            arguments: self.config.redactor.redact_json(&call.arguments),
         });
         let in_task_tools = self.instruction_tools(conversation);
         let prepared = match self.config.tool(&call.name) {

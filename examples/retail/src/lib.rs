@@ -61,11 +61,15 @@ pub struct Retail {
 }
 
 /// The shipped database, parsed once.
-static SHIPPED: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| serde_json::from_str(DB_JSON).expect("the shipped db.json is valid"));
+static SHIPPED: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    serde_json::from_str(DB_JSON).expect("the shipped db.json is valid")
+});
 
 impl Default for Retail {
     fn default() -> Self {
-        Self { db: SHIPPED.clone() }
+        Self {
+            db: SHIPPED.clone(),
+        }
     }
 }
 
@@ -76,7 +80,9 @@ impl Retail {
     }
 
     fn order(&self, order_id: &str, owner: Option<&str>) -> Result<&Value, ToolError> {
-        let order = self.db["orders"].get(order_id).ok_or_else(|| not_found("Order"))?;
+        let order = self.db["orders"]
+            .get(order_id)
+            .ok_or_else(|| not_found("Order"))?;
         match owner {
             Some(user) if order["user_id"] != user => Err(not_found("Order")),
             _ => Ok(order),
@@ -89,11 +95,15 @@ impl Retail {
     }
 
     fn user(&self, user_id: &str) -> Result<&Value, ToolError> {
-        self.db["users"].get(user_id).ok_or_else(|| not_found("User"))
+        self.db["users"]
+            .get(user_id)
+            .ok_or_else(|| not_found("User"))
     }
 
     fn payment_method(&self, user_id: &str, payment_method_id: &str) -> Result<&Value, ToolError> {
-        self.user(user_id)?["payment_methods"].get(payment_method_id).ok_or_else(|| not_found("Payment method"))
+        self.user(user_id)?["payment_methods"]
+            .get(payment_method_id)
+            .ok_or_else(|| not_found("Payment method"))
     }
 
     fn is_gift_card(&self, user_id: &str, payment_method_id: &str) -> Result<bool, ToolError> {
@@ -101,7 +111,9 @@ impl Retail {
     }
 
     fn gift_card_balance(&self, user_id: &str, payment_method_id: &str) -> f64 {
-        self.db["users"][user_id]["payment_methods"][payment_method_id]["balance"].as_f64().unwrap_or(0.0)
+        self.db["users"][user_id]["payment_methods"][payment_method_id]["balance"]
+            .as_f64()
+            .unwrap_or(0.0)
     }
 
     /// Adds `delta` to a gift card and rounds, as the reference does.
@@ -111,15 +123,28 @@ impl Retail {
     }
 
     fn variant(&self, product_id: &str, item_id: &str) -> Result<&Value, ToolError> {
-        let product = self.db["products"].get(product_id).ok_or_else(|| not_found("Product"))?;
-        product["variants"].get(item_id).ok_or_else(|| not_found("Variant"))
+        let product = self.db["products"]
+            .get(product_id)
+            .ok_or_else(|| not_found("Product"))?;
+        product["variants"]
+            .get(item_id)
+            .ok_or_else(|| not_found("Variant"))
     }
 
     fn item_ids(order: &Value) -> Vec<String> {
-        order["items"].as_array().into_iter().flatten().filter_map(|i| i["item_id"].as_str().map(str::to_string)).collect()
+        order["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["item_id"].as_str().map(str::to_string))
+            .collect()
     }
 
-    fn check_counts(order: &Value, item_ids: &[String], message: impl Fn(&str) -> String) -> Result<(), ToolError> {
+    fn check_counts(
+        order: &Value,
+        item_ids: &[String],
+        message: impl Fn(&str) -> String,
+    ) -> Result<(), ToolError> {
         let present = Self::item_ids(order);
         for id in item_ids {
             let wanted = item_ids.iter().filter(|i| *i == id).count();
@@ -132,19 +157,36 @@ impl Retail {
 
     /// The price difference of replacing items (summed in list order, unrounded), checking
     /// that each new item is an available variant of the same product.
-    fn price_difference(&self, order: &Value, item_ids: &[String], new_item_ids: &[String], reject_same: bool) -> Result<(f64, Option<Value>), ToolError> {
+    fn price_difference(
+        &self,
+        order: &Value,
+        item_ids: &[String],
+        new_item_ids: &[String],
+        reject_same: bool,
+    ) -> Result<(f64, Option<Value>), ToolError> {
         let mut diff = 0.0;
         let mut last_variant = None;
         for (item_id, new_item_id) in item_ids.iter().zip(new_item_ids) {
             if reject_same && item_id == new_item_id {
-                return Err(invalid("The new item id should be different from the old item id"));
+                return Err(invalid(
+                    "The new item id should be different from the old item id",
+                ));
             }
-            let item = order["items"].as_array().into_iter().flatten().find(|i| i["item_id"] == item_id.as_str()).ok_or_else(|| invalid(format!("Item {item_id} not found")))?;
-            let variant = self.variant(item["product_id"].as_str().unwrap_or_default(), new_item_id)?;
+            let item = order["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|i| i["item_id"] == item_id.as_str())
+                .ok_or_else(|| invalid(format!("Item {item_id} not found")))?;
+            let variant =
+                self.variant(item["product_id"].as_str().unwrap_or_default(), new_item_id)?;
             if variant["available"] != true {
-                return Err(invalid(format!("New item {new_item_id} not found or available")));
+                return Err(invalid(format!(
+                    "New item {new_item_id} not found or available"
+                )));
             }
-            diff += variant["price"].as_f64().unwrap_or(0.0) - item["price"].as_f64().unwrap_or(0.0);
+            diff +=
+                variant["price"].as_f64().unwrap_or(0.0) - item["price"].as_f64().unwrap_or(0.0);
             last_variant = Some(variant.clone());
         }
         Ok((diff, last_variant))
@@ -152,22 +194,47 @@ impl Retail {
 
     /// `find_user_id_by_email`.
     pub fn find_user_id_by_email(&self, email: &str) -> Tool {
-        let found = self.db["users"].as_object().into_iter().flatten().find(|(_, u)| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)));
-        found.map(|(id, _)| Json(json!({"user_id": id}))).ok_or_else(|| not_found("User"))
+        let found = self.db["users"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .find(|(_, u)| {
+                u["email"]
+                    .as_str()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            });
+        found
+            .map(|(id, _)| Json(json!({"user_id": id})))
+            .ok_or_else(|| not_found("User"))
     }
 
     /// `find_user_id_by_name_zip`.
     pub fn find_user_id_by_name_zip(&self, first_name: &str, last_name: &str, zip: &str) -> Tool {
-        let found = self.db["users"].as_object().into_iter().flatten().find(|(_, u)| {
-            u["name"]["first_name"].as_str().is_some_and(|f| f.to_lowercase() == first_name.to_lowercase())
-                && u["name"]["last_name"].as_str().is_some_and(|l| l.to_lowercase() == last_name.to_lowercase())
-                && u["address"]["zip"] == zip
-        });
-        found.map(|(id, _)| Json(json!({"user_id": id}))).ok_or_else(|| not_found("User"))
+        let found = self.db["users"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .find(|(_, u)| {
+                u["name"]["first_name"]
+                    .as_str()
+                    .is_some_and(|f| f.to_lowercase() == first_name.to_lowercase())
+                    && u["name"]["last_name"]
+                        .as_str()
+                        .is_some_and(|l| l.to_lowercase() == last_name.to_lowercase())
+                    && u["address"]["zip"] == zip
+            });
+        found
+            .map(|(id, _)| Json(json!({"user_id": id})))
+            .ok_or_else(|| not_found("User"))
     }
 
     /// `cancel_pending_order`.
-    pub fn cancel_pending_order(&mut self, order_id: &str, reason: &str, owner: Option<&str>) -> Tool {
+    pub fn cancel_pending_order(
+        &mut self,
+        order_id: &str,
+        reason: &str,
+        owner: Option<&str>,
+    ) -> Tool {
         let order = self.order(order_id, owner)?;
         if order["status"] != "pending" {
             return Err(invalid("Non-pending order cannot be cancelled"));
@@ -176,10 +243,16 @@ impl Retail {
             return Err(invalid("Invalid reason"));
         }
         let user_id = order["user_id"].as_str().unwrap_or_default().to_string();
-        let payments: Vec<Value> = order["payment_history"].as_array().cloned().unwrap_or_default();
+        let payments: Vec<Value> = order["payment_history"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let mut refunds = Vec::new();
         for payment in &payments {
-            let method = payment["payment_method_id"].as_str().unwrap_or_default().to_string();
+            let method = payment["payment_method_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             let amount = payment["amount"].as_f64().unwrap_or(0.0);
             refunds.push(json!({"transaction_type": "refund", "amount": amount, "payment_method_id": method}));
             if self.is_gift_card(&user_id, &method)? {
@@ -189,12 +262,22 @@ impl Retail {
         let order = self.order_mut(order_id, owner)?;
         order["status"] = json!("cancelled");
         order["cancel_reason"] = json!(reason);
-        order["payment_history"].as_array_mut().expect("an order has a payment history").extend(refunds);
+        order["payment_history"]
+            .as_array_mut()
+            .expect("an order has a payment history")
+            .extend(refunds);
         Ok(Json(order.clone()))
     }
 
     /// `exchange_delivered_order_items`.
-    pub fn exchange_delivered_order_items(&mut self, order_id: &str, item_ids: &[String], new_item_ids: &[String], payment_method_id: &str, owner: Option<&str>) -> Tool {
+    pub fn exchange_delivered_order_items(
+        &mut self,
+        order_id: &str,
+        item_ids: &[String],
+        new_item_ids: &[String],
+        payment_method_id: &str,
+        owner: Option<&str>,
+    ) -> Tool {
         let order = self.order(order_id, owner)?.clone();
         if order["status"] != "delivered" {
             return Err(invalid("Non-delivered order cannot be exchanged"));
@@ -206,8 +289,12 @@ impl Retail {
         let (diff, _) = self.price_difference(&order, item_ids, new_item_ids, false)?;
         let diff = round2(diff);
         let user_id = order["user_id"].as_str().unwrap_or_default();
-        if self.is_gift_card(user_id, payment_method_id)? && self.gift_card_balance(user_id, payment_method_id) < diff {
-            return Err(invalid("Insufficient gift card balance to pay for the price difference"));
+        if self.is_gift_card(user_id, payment_method_id)?
+            && self.gift_card_balance(user_id, payment_method_id) < diff
+        {
+            return Err(invalid(
+                "Insufficient gift card balance to pay for the price difference",
+            ));
         }
         let mut old = item_ids.to_vec();
         old.sort();
@@ -223,9 +310,18 @@ impl Retail {
     }
 
     /// `modify_pending_order_address`.
-    pub fn modify_pending_order_address(&mut self, order_id: &str, address: &Address, owner: Option<&str>) -> Tool {
+    pub fn modify_pending_order_address(
+        &mut self,
+        order_id: &str,
+        address: &Address,
+        owner: Option<&str>,
+    ) -> Tool {
         let order = self.order(order_id, owner)?;
-        if !order["status"].as_str().unwrap_or_default().contains("pending") {
+        if !order["status"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("pending")
+        {
             return Err(invalid("Non-pending order cannot be modified"));
         }
         let order = self.order_mut(order_id, owner)?;
@@ -234,7 +330,14 @@ impl Retail {
     }
 
     /// `modify_pending_order_items` (reference quirk 1 included, see the crate docs).
-    pub fn modify_pending_order_items(&mut self, order_id: &str, item_ids: &[String], new_item_ids: &[String], payment_method_id: &str, owner: Option<&str>) -> Tool {
+    pub fn modify_pending_order_items(
+        &mut self,
+        order_id: &str,
+        item_ids: &[String],
+        new_item_ids: &[String],
+        payment_method_id: &str,
+        owner: Option<&str>,
+    ) -> Tool {
         let order = self.order(order_id, owner)?.clone();
         if order["status"] != "pending" {
             return Err(invalid("Non-pending order cannot be modified"));
@@ -247,21 +350,29 @@ impl Retail {
         let user_id = order["user_id"].as_str().unwrap_or_default().to_string();
         let gift_card = self.is_gift_card(&user_id, payment_method_id)?;
         if gift_card && self.gift_card_balance(&user_id, payment_method_id) < diff {
-            return Err(invalid("Insufficient gift card balance to pay for the new item"));
+            return Err(invalid(
+                "Insufficient gift card balance to pay for the new item",
+            ));
         }
         if gift_card {
             self.credit_gift_card(&user_id, payment_method_id, -diff);
         }
         let order = self.order_mut(order_id, owner)?;
-        order["payment_history"].as_array_mut().expect("an order has a payment history").push(json!({
-            "transaction_type": if diff > 0.0 { "payment" } else { "refund" },
-            "amount": diff.abs(),
-            "payment_method_id": payment_method_id,
-        }));
+        order["payment_history"]
+            .as_array_mut()
+            .expect("an order has a payment history")
+            .push(json!({
+                "transaction_type": if diff > 0.0 { "payment" } else { "refund" },
+                "amount": diff.abs(),
+                "payment_method_id": payment_method_id,
+            }));
         let last_variant = last_variant.unwrap_or(Value::Null);
         for (item_id, new_item_id) in item_ids.iter().zip(new_item_ids) {
             let items = order["items"].as_array_mut().expect("an order has items");
-            let item = items.iter_mut().find(|i| i["item_id"] == item_id.as_str()).ok_or_else(|| invalid(format!("Item {item_id} not found")))?;
+            let item = items
+                .iter_mut()
+                .find(|i| i["item_id"] == item_id.as_str())
+                .ok_or_else(|| invalid(format!("Item {item_id} not found")))?;
             item["item_id"] = json!(new_item_id);
             item["price"] = last_variant["price"].clone();
             item["options"] = last_variant["options"].clone();
@@ -271,24 +382,45 @@ impl Retail {
     }
 
     /// `modify_pending_order_payment`.
-    pub fn modify_pending_order_payment(&mut self, order_id: &str, payment_method_id: &str, owner: Option<&str>) -> Tool {
+    pub fn modify_pending_order_payment(
+        &mut self,
+        order_id: &str,
+        payment_method_id: &str,
+        owner: Option<&str>,
+    ) -> Tool {
         let order = self.order(order_id, owner)?.clone();
-        if !order["status"].as_str().unwrap_or_default().contains("pending") {
+        if !order["status"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("pending")
+        {
             return Err(invalid("Non-pending order cannot be modified"));
         }
         let user_id = order["user_id"].as_str().unwrap_or_default().to_string();
         let new_is_gift_card = self.is_gift_card(&user_id, payment_method_id)?;
-        let history = order["payment_history"].as_array().cloned().unwrap_or_default();
+        let history = order["payment_history"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if history.len() != 1 || history[0]["transaction_type"] != "payment" {
-            return Err(invalid("There should be exactly one payment for a pending order"));
+            return Err(invalid(
+                "There should be exactly one payment for a pending order",
+            ));
         }
-        let old_method = history[0]["payment_method_id"].as_str().unwrap_or_default().to_string();
+        let old_method = history[0]["payment_method_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if old_method == payment_method_id {
-            return Err(invalid("The new payment method should be different from the current one"));
+            return Err(invalid(
+                "The new payment method should be different from the current one",
+            ));
         }
         let amount = history[0]["amount"].as_f64().unwrap_or(0.0);
         if new_is_gift_card && self.gift_card_balance(&user_id, payment_method_id) < amount {
-            return Err(invalid("Insufficient gift card balance to pay for the order"));
+            return Err(invalid(
+                "Insufficient gift card balance to pay for the order",
+            ));
         }
         if new_is_gift_card {
             self.credit_gift_card(&user_id, payment_method_id, -amount);
@@ -313,7 +445,13 @@ impl Retail {
     }
 
     /// `return_delivered_order_items`.
-    pub fn return_delivered_order_items(&mut self, order_id: &str, item_ids: &[String], payment_method_id: &str, owner: Option<&str>) -> Tool {
+    pub fn return_delivered_order_items(
+        &mut self,
+        order_id: &str,
+        item_ids: &[String],
+        payment_method_id: &str,
+        owner: Option<&str>,
+    ) -> Tool {
         let order = self.order(order_id, owner)?.clone();
         if order["status"] != "delivered" {
             return Err(invalid("Non-delivered order cannot be returned"));
@@ -321,7 +459,9 @@ impl Retail {
         let user_id = order["user_id"].as_str().unwrap_or_default();
         let gift_card = self.is_gift_card(user_id, payment_method_id)?;
         if !gift_card && order["payment_history"][0]["payment_method_id"] != payment_method_id {
-            return Err(invalid("Payment method should be the original payment method"));
+            return Err(invalid(
+                "Payment method should be the original payment method",
+            ));
         }
         Self::check_counts(&order, item_ids, |_| "Some item not found".to_string())?;
         let mut returned = item_ids.to_vec();
@@ -335,7 +475,12 @@ impl Retail {
 
     /// `get_item_details`: a variant, with its product.
     pub fn get_item_details(&self, item_id: &str) -> Tool {
-        for product in self.db["products"].as_object().into_iter().flatten().map(|(_, p)| p) {
+        for product in self.db["products"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, p)| p)
+        {
             if let Some(variant) = product["variants"].get(item_id) {
                 let mut details = variant.clone();
                 details["product_id"] = product["product_id"].clone();
@@ -352,7 +497,12 @@ impl Retail {
             .as_object()
             .into_iter()
             .flatten()
-            .map(|(_, p)| (p["name"].as_str().unwrap_or_default().to_string(), p["product_id"].clone()))
+            .map(|(_, p)| {
+                (
+                    p["name"].as_str().unwrap_or_default().to_string(),
+                    p["product_id"].clone(),
+                )
+            })
             .collect();
         json!(names)
     }
@@ -433,7 +583,11 @@ fn unary(t: &[char], p: &mut usize) -> Result<f64, ToolError> {
             while t.get(*p).is_some_and(|c| c.is_ascii_digit() || *c == '.') {
                 *p += 1;
             }
-            t[start..*p].iter().collect::<String>().parse().map_err(|_| invalid("Invalid expression"))
+            t[start..*p]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .map_err(|_| invalid("Invalid expression"))
         }
     }
 }
@@ -502,27 +656,150 @@ fn lock(state: &Shared) -> std::sync::MutexGuard<'_, Retail> {
 
 fn router(state: Arc<Mutex<Retail>>) -> Router {
     Router::new()
-        .route("/users/find-by-email", post(|s: Shared, Json(b): Json<Email>| async move { lock(&s).find_user_id_by_email(&b.email) }))
-        .route("/users/find-by-name-zip", post(|s: Shared, Json(b): Json<NameZip>| async move { lock(&s).find_user_id_by_name_zip(&b.first_name, &b.last_name, &b.zip) }))
-        .route("/users/{user_id}", get(|s: Shared, Path(id): Path<String>| async move { lock(&s).user(&id).map(|u| Json(u.clone())) }))
-        .route("/users/{user_id}/address", post(|s: Shared, Path(id): Path<String>, Json(b): Json<Address>| async move { lock(&s).modify_user_address(&id, &b) }))
-        .route("/orders/{order_id}", get(|s: Shared, Path(id): Path<String>, Query(o): Query<Owner>| async move { lock(&s).order(&id, o.user_id.as_deref()).map(|o| Json(o.clone())) }))
-        .route("/orders/{order_id}/cancel", post(|s: Shared, Path(id): Path<String>, Json(b): Json<Cancel>| async move { lock(&s).cancel_pending_order(&id, &b.reason, b.user_id.as_deref()) }))
-        .route("/orders/{order_id}/address", post(|s: Shared, Path(id): Path<String>, Json(b): Json<AddressChange>| async move { lock(&s).modify_pending_order_address(&id, &b.address, b.user_id.as_deref()) }))
-        .route("/orders/{order_id}/payment", post(|s: Shared, Path(id): Path<String>, Json(b): Json<Payment>| async move { lock(&s).modify_pending_order_payment(&id, &b.payment_method_id, b.user_id.as_deref()) }))
-        .route("/orders/{order_id}/items", post(|s: Shared, Path(id): Path<String>, Json(b): Json<ItemChange>| async move { lock(&s).modify_pending_order_items(&id, &b.item_ids, &b.new_item_ids, &b.payment_method_id, b.user_id.as_deref()) }))
-        .route("/orders/{order_id}/exchange", post(|s: Shared, Path(id): Path<String>, Json(b): Json<ItemChange>| async move { lock(&s).exchange_delivered_order_items(&id, &b.item_ids, &b.new_item_ids, &b.payment_method_id, b.user_id.as_deref()) }))
-        .route("/orders/{order_id}/return", post(|s: Shared, Path(id): Path<String>, Json(b): Json<Return>| async move { lock(&s).return_delivered_order_items(&id, &b.item_ids, &b.payment_method_id, b.user_id.as_deref()) }))
-        .route("/products", get(|s: Shared| async move { Json(lock(&s).list_all_product_types()) }))
-        .route("/products/{product_id}", get(|s: Shared, Path(id): Path<String>| async move { lock(&s).db["products"].get(&id).cloned().map(Json).ok_or_else(|| not_found("Product")) }))
-        .route("/items/{item_id}", get(|s: Shared, Path(id): Path<String>| async move { lock(&s).get_item_details(&id) }))
-        .route("/calculate", post(|Json(b): Json<Expression>| async move { calculate(&b.expression).map(|v| Json(json!({"result": v}))) }))
-        .route("/transfer", post(|| async { Json(json!({"result": "Transfer successful"})) }))
-        .route("/state", get(|s: Shared| async move { Json(lock(&s).db.clone()) }))
-        .route("/reset", post(|s: Shared| async move {
-            *lock(&s) = Retail::default();
-            Json(json!({"reset": true}))
-        }))
+        .route(
+            "/users/find-by-email",
+            post(|s: Shared, Json(b): Json<Email>| async move {
+                lock(&s).find_user_id_by_email(&b.email)
+            }),
+        )
+        .route(
+            "/users/find-by-name-zip",
+            post(|s: Shared, Json(b): Json<NameZip>| async move {
+                lock(&s).find_user_id_by_name_zip(&b.first_name, &b.last_name, &b.zip)
+            }),
+        )
+        .route(
+            "/users/{user_id}",
+            get(|s: Shared, Path(id): Path<String>| async move {
+                lock(&s).user(&id).map(|u| Json(u.clone()))
+            }),
+        )
+        .route(
+            "/users/{user_id}/address",
+            post(
+                |s: Shared, Path(id): Path<String>, Json(b): Json<Address>| async move {
+                    lock(&s).modify_user_address(&id, &b)
+                },
+            ),
+        )
+        .route(
+            "/orders/{order_id}",
+            get(
+                |s: Shared, Path(id): Path<String>, Query(o): Query<Owner>| async move {
+                    lock(&s)
+                        .order(&id, o.user_id.as_deref())
+                        .map(|o| Json(o.clone()))
+                },
+            ),
+        )
+        .route(
+            "/orders/{order_id}/cancel",
+            post(
+                |s: Shared, Path(id): Path<String>, Json(b): Json<Cancel>| async move {
+                    lock(&s).cancel_pending_order(&id, &b.reason, b.user_id.as_deref())
+                },
+            ),
+        )
+        .route(
+            "/orders/{order_id}/address",
+            post(
+                |s: Shared, Path(id): Path<String>, Json(b): Json<AddressChange>| async move {
+                    lock(&s).modify_pending_order_address(&id, &b.address, b.user_id.as_deref())
+                },
+            ),
+        )
+        .route(
+            "/orders/{order_id}/payment",
+            post(
+                |s: Shared, Path(id): Path<String>, Json(b): Json<Payment>| async move {
+                    lock(&s).modify_pending_order_payment(
+                        &id,
+                        &b.payment_method_id,
+                        b.user_id.as_deref(),
+                    )
+                },
+            ),
+        )
+        .route(
+            "/orders/{order_id}/items",
+            post(
+                |s: Shared, Path(id): Path<String>, Json(b): Json<ItemChange>| async move {
+                    lock(&s).modify_pending_order_items(
+                        &id,
+                        &b.item_ids,
+                        &b.new_item_ids,
+                        &b.payment_method_id,
+                        b.user_id.as_deref(),
+                    )
+                },
+            ),
+        )
+        .route(
+            "/orders/{order_id}/exchange",
+            post(
+                |s: Shared, Path(id): Path<String>, Json(b): Json<ItemChange>| async move {
+                    lock(&s).exchange_delivered_order_items(
+                        &id,
+                        &b.item_ids,
+                        &b.new_item_ids,
+                        &b.payment_method_id,
+                        b.user_id.as_deref(),
+                    )
+                },
+            ),
+        )
+        .route(
+            "/orders/{order_id}/return",
+            post(
+                |s: Shared, Path(id): Path<String>, Json(b): Json<Return>| async move {
+                    lock(&s).return_delivered_order_items(
+                        &id,
+                        &b.item_ids,
+                        &b.payment_method_id,
+                        b.user_id.as_deref(),
+                    )
+                },
+            ),
+        )
+        .route(
+            "/products",
+            get(|s: Shared| async move { Json(lock(&s).list_all_product_types()) }),
+        )
+        .route(
+            "/products/{product_id}",
+            get(|s: Shared, Path(id): Path<String>| async move {
+                lock(&s).db["products"]
+                    .get(&id)
+                    .cloned()
+                    .map(Json)
+                    .ok_or_else(|| not_found("Product"))
+            }),
+        )
+        .route(
+            "/items/{item_id}",
+            get(|s: Shared, Path(id): Path<String>| async move { lock(&s).get_item_details(&id) }),
+        )
+        .route(
+            "/calculate",
+            post(|Json(b): Json<Expression>| async move {
+                calculate(&b.expression).map(|v| Json(json!({"result": v})))
+            }),
+        )
+        .route(
+            "/transfer",
+            post(|| async { Json(json!({"result": "Transfer successful"})) }),
+        )
+        .route(
+            "/state",
+            get(|s: Shared| async move { Json(lock(&s).db.clone()) }),
+        )
+        .route(
+            "/reset",
+            post(|s: Shared| async move {
+                *lock(&s) = Retail::default();
+                Json(json!({"reset": true}))
+            }),
+        )
         .fallback(|| async { not_found("Endpoint") })
         .with_state(state)
 }
@@ -573,7 +850,8 @@ pub async fn start(addr: SocketAddr) -> std::io::Result<RetailHandle> {
 /// The expected database after task `task_id`: `db.json` with the task's changed records.
 pub fn expected_state(task_id: &str) -> Value {
     let mut db = SHIPPED.clone();
-    let expected: Value = serde_json::from_str(EXPECTED_JSON).expect("the shipped expected.json is valid");
+    let expected: Value =
+        serde_json::from_str(EXPECTED_JSON).expect("the shipped expected.json is valid");
     for table in ["orders", "users", "products"] {
         if let Some(records) = expected[task_id][table].as_object() {
             for (id, record) in records {
@@ -589,13 +867,23 @@ pub fn expected_state(task_id: &str) -> Value {
 pub fn compare(actual: &Value, expected: &Value, path: &str) -> Result<(), String> {
     match (actual, expected) {
         (Value::Number(a), Value::Number(b)) => {
-            let (a, b) = (a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN));
-            if (a - b).abs() <= 1e-6 { Ok(()) } else { Err(format!("{path}: {a} != {b}")) }
+            let (a, b) = (
+                a.as_f64().unwrap_or(f64::NAN),
+                b.as_f64().unwrap_or(f64::NAN),
+            );
+            if (a - b).abs() <= 1e-6 {
+                Ok(())
+            } else {
+                Err(format!("{path}: {a} != {b}"))
+            }
         }
         (Value::Object(a), Value::Object(b)) => {
             let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
-                let (x, y) = (a.get(key).unwrap_or(&Value::Null), b.get(key).unwrap_or(&Value::Null));
+                let (x, y) = (
+                    a.get(key).unwrap_or(&Value::Null),
+                    b.get(key).unwrap_or(&Value::Null),
+                );
                 compare(x, y, &format!("{path}/{key}"))?;
             }
             Ok(())
@@ -613,12 +901,24 @@ pub fn compare(actual: &Value, expected: &Value, path: &str) -> Result<(), Strin
 
 fn short(v: &Value) -> String {
     let text = v.to_string();
-    if text.len() > 120 { format!("{}…", &text[..120]) } else { text }
+    if text.len() > 120 {
+        format!("{}…", &text[..120])
+    } else {
+        text
+    }
 }
 
 /// Records of `db` grouped as the conformance report shows them.
 pub fn record_count(db: &Value) -> Map<String, Value> {
-    ["users", "orders", "products"].iter().map(|t| (t.to_string(), json!(db[*t].as_object().map(|o| o.len()).unwrap_or(0)))).collect()
+    ["users", "orders", "products"]
+        .iter()
+        .map(|t| {
+            (
+                t.to_string(),
+                json!(db[*t].as_object().map(|o| o.len()).unwrap_or(0)),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -628,9 +928,15 @@ mod tests {
     #[test]
     fn the_comparison_sees_a_task_changes() {
         let shipped = Retail::default();
-        assert!(compare(shipped.state(), &expected_state("2"), "").is_err(), "task 2 changes records");
+        assert!(
+            compare(shipped.state(), &expected_state("2"), "").is_err(),
+            "task 2 changes records"
+        );
         assert!(compare(&expected_state("2"), &expected_state("2"), "").is_ok());
-        assert!(compare(shipped.state(), &expected_state("24"), "").is_ok(), "task 24 changes nothing");
+        assert!(
+            compare(shipped.state(), &expected_state("24"), "").is_ok(),
+            "task 24 changes nothing"
+        );
     }
 
     #[test]

@@ -174,3 +174,60 @@ async fn schema_prints_the_committed_schema() {
         "`switchboard schema` differs from schema/switchboard.schema.json"
     );
 }
+
+#[tokio::test]
+async fn the_test_runner_reports_passes_failures_and_json() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/e2e/fixtures/runner.yaml"
+    );
+    let run = run_binary(&["test", file], "", &[]).await;
+    assert_eq!(
+        run.code, 1,
+        "a failing case fails the run: {}{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("PASS the offline engine says what it can do"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("FAIL a wrong expectation fails with a diff"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("reply lacks \"this text is not in the reply\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("no call order_status(null)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("tests: 1 passed, 1 failed"),
+        "{}",
+        run.stdout
+    );
+    let json = run_binary(&["test", "--json", file], "", &[]).await;
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let missing = run_binary(&["test", "/nonexistent/tests.yaml"], "", &[]).await;
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing
+            .stderr
+            .contains("cannot read /nonexistent/tests.yaml"),
+        "{}",
+        missing.stderr
+    );
+}

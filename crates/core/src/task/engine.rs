@@ -442,8 +442,19 @@ impl Agent {
         match expr {
             InputExpr::Path(path) => lookup_path(context, path).cloned().unwrap_or(Value::Null),
             InputExpr::Template(t) => Value::String(self.render(t, context)),
-            InputExpr::List(items) => Value::Array(items.iter().map(|i| self.input_value(i, context)).filter(|v| !v.is_null()).collect()),
-            InputExpr::Object(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), self.input_value(v, context))).collect()),
+            InputExpr::List(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.input_value(i, context))
+                    .filter(|v| !v.is_null())
+                    .collect(),
+            ),
+            InputExpr::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.input_value(v, context)))
+                    .collect(),
+            ),
             InputExpr::Literal(value) => value.clone(),
         }
     }
@@ -875,9 +886,15 @@ impl Agent {
                 .map(|r| r.run_id.as_str())
                 .unwrap_or("task")
         );
+        let arguments: Map<String, Value> = inputs
+            .iter()
+            .map(|(name, expr)| (name.clone(), self.input_value(expr, context)))
+            .filter(|(_, v)| !v.is_null())
+            .collect();
         recorder.emit(TurnEvent::ToolCallStarted {
             call_id: call_id.clone(),
             tool: tool.to_string(),
+            arguments: self.config.redactor.redact_json(&Value::Object(arguments)),
         });
         let prepared = match self.prepare_step_call(conversation, tool, inputs, context) {
             Ok(p) => p,

@@ -133,15 +133,31 @@ impl Compiler<'_> {
                     .strip_prefix("{{")
                     .and_then(|s| s.strip_suffix("}}"))
                     .map(str::trim)
-                    .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.'));
+                    .filter(|p| {
+                        !p.is_empty()
+                            && p.chars()
+                                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                    });
                 match path {
                     Some(p) => InputExpr::Path(p.to_string()),
-                    None if !text.contains("{{") && !text.contains("{%") => InputExpr::Literal(source.clone()),
+                    None if !text.contains("{{") && !text.contains("{%") => {
+                        InputExpr::Literal(source.clone())
+                    }
                     None => InputExpr::Template(self.template(id.to_string(), text, at)),
                 }
             }
-            Value::Array(items) => InputExpr::List(items.iter().enumerate().map(|(i, v)| self.input_expr(&format!("{id}.{i}"), v, at)).collect()),
-            Value::Object(map) => InputExpr::Object(map.iter().map(|(k, v)| (k.clone(), self.input_expr(&format!("{id}.{k}"), v, at))).collect()),
+            Value::Array(items) => InputExpr::List(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| self.input_expr(&format!("{id}.{i}"), v, at))
+                    .collect(),
+            ),
+            Value::Object(map) => InputExpr::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.input_expr(&format!("{id}.{k}"), v, at)))
+                    .collect(),
+            ),
             other => InputExpr::Literal(other.clone()),
         }
     }

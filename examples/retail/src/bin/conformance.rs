@@ -38,15 +38,27 @@ fn task_customer(task: &Value, db: &Value) -> Option<String> {
             return order["user_id"].as_str().map(str::to_string);
         }
         if let Some(email) = args["email"].as_str() {
-            let found = db["users"].as_object()?.iter().find(|(_, u)| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)));
+            let found = db["users"].as_object()?.iter().find(|(_, u)| {
+                u["email"]
+                    .as_str()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            });
             if let Some((id, _)) = found {
                 return Some(id.clone());
             }
         }
-        if let (Some(first), Some(last), Some(zip)) = (args["first_name"].as_str(), args["last_name"].as_str(), args["zip"].as_str()) {
+        if let (Some(first), Some(last), Some(zip)) = (
+            args["first_name"].as_str(),
+            args["last_name"].as_str(),
+            args["zip"].as_str(),
+        ) {
             let found = db["users"].as_object()?.iter().find(|(_, u)| {
-                u["name"]["first_name"].as_str().is_some_and(|f| f.eq_ignore_ascii_case(first))
-                    && u["name"]["last_name"].as_str().is_some_and(|l| l.eq_ignore_ascii_case(last))
+                u["name"]["first_name"]
+                    .as_str()
+                    .is_some_and(|f| f.eq_ignore_ascii_case(first))
+                    && u["name"]["last_name"]
+                        .as_str()
+                        .is_some_and(|l| l.eq_ignore_ascii_case(last))
                     && u["address"]["zip"] == zip
             });
             if let Some((id, _)) = found {
@@ -75,9 +87,14 @@ struct Outcome {
 }
 
 async fn tool_layer() -> Vec<Outcome> {
-    let retail = retail_demo::start("127.0.0.1:0".parse().expect("an address")).await.expect("the backend starts");
+    let retail = retail_demo::start("127.0.0.1:0".parse().expect("an address"))
+        .await
+        .expect("the backend starts");
     let vars = BTreeMap::from([("RETAIL_URL".to_string(), retail.url())]);
-    let config = Arc::new(Config::from_yaml("examples/retail/switchboard.yaml", CONFIG, &vars).unwrap_or_else(|e| panic!("{e}")));
+    let config = Arc::new(
+        Config::from_yaml("examples/retail/switchboard.yaml", CONFIG, &vars)
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
     let runner = HttpToolRunner::new(config.clone());
     let tasks: Vec<Value> = serde_json::from_str(retail_demo::TASKS_JSON).expect("tasks.json");
     let expected: Value = serde_json::from_str(retail_demo::EXPECTED_JSON).expect("expected.json");
@@ -89,7 +106,10 @@ async fn tool_layer() -> Vec<Outcome> {
         let _ = std::io::stderr().flush();
         retail.reset();
         let mut identity = match task_customer(task, &db) {
-            Some(user) => Identity::Identified { customer_id: user, email: None },
+            Some(user) => Identity::Identified {
+                customer_id: user,
+                email: None,
+            },
             None => Identity::Anonymous,
         };
         let mut failed = BTreeSet::new();
@@ -100,7 +120,11 @@ async fn tool_layer() -> Vec<Outcome> {
                 continue;
             };
             let conversation_id = format!("conformance-{id}");
-            let context = TrustedContext { identity: &identity, conversation_id: &conversation_id, user_data: None };
+            let context = TrustedContext {
+                identity: &identity,
+                conversation_id: &conversation_id,
+                user_data: None,
+            };
             let prepared = match prepare_operator_call(tool, &action["arguments"], context, true) {
                 Ok(p) => p,
                 Err(_) => {
@@ -112,7 +136,7 @@ async fn tool_layer() -> Vec<Outcome> {
             match outcome.result {
                 Ok(_) => {
                     if let Some((customer, email)) = &outcome.identified {
-                        identity.record_lookup(&customer, email.as_deref());
+                        identity.record_lookup(customer, email.as_deref());
                     }
                 }
                 Err(_) => {
@@ -120,7 +144,12 @@ async fn tool_layer() -> Vec<Outcome> {
                 }
             }
         }
-        let expected_failures: BTreeSet<usize> = expected[&id]["errors"].as_array().into_iter().flatten().filter_map(|e| e["index"].as_u64().map(|i| i as usize)).collect();
+        let expected_failures: BTreeSet<usize> = expected[&id]["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["index"].as_u64().map(|i| i as usize))
+            .collect();
         let state = retail.state();
         let want = retail_demo::expected_state(&id);
         let mut detail = String::new();
@@ -129,7 +158,12 @@ async fn tool_layer() -> Vec<Outcome> {
         } else if let Err(diff) = retail_demo::compare(&state, &want, "") {
             detail = format!("state differs at {diff}");
         }
-        outcomes.push(Outcome { id, category: category(task), passed: detail.is_empty(), detail });
+        outcomes.push(Outcome {
+            id,
+            category: category(task),
+            passed: detail.is_empty(),
+            detail,
+        });
     }
     eprintln!();
     outcomes
@@ -145,7 +179,10 @@ fn report(title: &str, outcomes: &[Outcome]) -> String {
         }
     }
     let passed = outcomes.iter().filter(|o| o.passed).count();
-    let mut text = format!("### {title}: {passed}/{} passed\n\n| category (first write) | passed |\n| --- | ---: |\n", outcomes.len());
+    let mut text = format!(
+        "### {title}: {passed}/{} passed\n\n| category (first write) | passed |\n| --- | ---: |\n",
+        outcomes.len()
+    );
     for (category, (p, n)) in by_category {
         text.push_str(&format!("| {category} | {p}/{n} |\n"));
     }
@@ -163,12 +200,21 @@ fn report(title: &str, outcomes: &[Outcome]) -> String {
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("usage: retail-conformance tools [--markdown FILE]\n\n  tools   replay every task's gold tool calls through Switchboard's tool layer");
+        println!(
+            "usage: retail-conformance tools [--markdown FILE]\n\n  tools   replay every task's gold tool calls through Switchboard's tool layer"
+        );
         return std::process::ExitCode::SUCCESS;
     }
-    let markdown = args.iter().position(|a| a == "--markdown").and_then(|i| args.get(i + 1)).cloned();
+    let markdown = args
+        .iter()
+        .position(|a| a == "--markdown")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let (title, outcomes) = match args[0].as_str() {
-        "tools" => ("Suite 1 — tool layer (gold calls through the executor)", tool_layer().await),
+        "tools" => (
+            "Suite 1 — tool layer (gold calls through the executor)",
+            tool_layer().await,
+        ),
         other => {
             eprintln!("unknown suite `{other}`; try --help");
             return std::process::ExitCode::from(2);
@@ -177,9 +223,17 @@ async fn main() -> std::process::ExitCode {
     let text = report(title, &outcomes);
     print!("{text}");
     let passed = outcomes.iter().filter(|o| o.passed).count();
-    println!("conformance-{}: {passed} passed, {} failed", args[0], outcomes.len() - passed);
+    println!(
+        "conformance-{}: {passed} passed, {} failed",
+        args[0],
+        outcomes.len() - passed
+    );
     if let Some(path) = markdown {
         std::fs::write(&path, &text).expect("the report is written");
     }
-    if passed == outcomes.len() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
+    if passed == outcomes.len() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
 }
