@@ -225,6 +225,9 @@ pub struct Conversation {
     /// Set once the conversation is handed off to a human: the summary.
     #[serde(default)]
     pub handoff: Option<String>,
+    /// Where the last task ended in `messages` (values before it belonged to that task).
+    #[serde(default)]
+    pub last_task_end: usize,
     /// The agent this conversation belongs to (servers hosting several agents).
     #[serde(default)]
     pub agent: String,

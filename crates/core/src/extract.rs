@@ -85,6 +85,20 @@ pub fn extract(
             .cloned();
     }
     let candidates = tokens(text);
+    if kind == "array" {
+        // A list: every token that is a valid item, in order, duplicates kept.
+        let item = &property["items"];
+        let items: Vec<Value> = candidates
+            .iter()
+            .filter_map(|t| extract(item, t, false, &mut BTreeSet::new()))
+            .collect();
+        for i in &items {
+            if let Some(s) = i.as_str() {
+                taken.insert(s.to_string());
+            }
+        }
+        return (!items.is_empty()).then_some(Value::Array(items));
+    }
     let free: Vec<&String> = candidates.iter().filter(|t| !taken.contains(*t)).collect();
     let pick = |t: &String, taken: &mut BTreeSet<String>| {
         taken.insert(t.clone());

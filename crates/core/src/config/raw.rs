@@ -327,7 +327,8 @@ pub enum RawStep {
 pub struct RawCollect {
     /// Slot name.
     pub slot: String,
-    /// `string`, `email`, `number`, `integer`, `date`, `enum`.
+    /// `string`, `email`, `number`, `integer`, `date`, `enum`, or `list` (several values, each
+    /// matching `pattern`).
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     /// A regular expression the value must match.

@@ -24,9 +24,27 @@ use crate::tool_call::{
 /// Most instructions one message may advance (a guard against a loop in a task's branches).
 const MAX_INSTRUCTIONS_PER_TURN: usize = 64;
 
-/// How strongly a message calls for a task: its best example overlap, or 0 when a negative
-/// example fits at least as well.
+/// How strongly a message calls for a task: its best example overlap (plus a bonus when it
+/// holds a value for one of the task's patterned slots), or 0 when a negative example fits at
+/// least as well.
 pub fn trigger_score(task: &TaskDef, message: &str) -> f64 {
+    let positive = example_score(task, message);
+    if positive == 0.0 {
+        return 0.0;
+    }
+    // A value that fits one of the task's patterned slots (an order number) is strong evidence,
+    // as it is for tools.
+    let mut taken = Default::default();
+    let patterned = task
+        .slots()
+        .any(|s| s.pattern.is_some() && extract(&s.property, message, false, &mut taken).is_some());
+    positive + if patterned { 0.3 } else { 0.0 }
+}
+
+/// How much a message reads like a task's examples (0 when a negative example fits as well).
+/// Switching away from a running task takes this alone: a value that answers the current
+/// question (a card id) must not look like a request for another task.
+fn example_score(task: &TaskDef, message: &str) -> f64 {
     let message_words = words(message);
     let positive = task
         .examples
@@ -38,16 +56,7 @@ pub fn trigger_score(task: &TaskDef, message: &str) -> f64 {
         .iter()
         .map(|e| overlap(&message_words, e))
         .fold(0.0, f64::max);
-    if negative >= positive {
-        return 0.0;
-    }
-    // A value that fits one of the task's patterned slots (an order number) is strong evidence,
-    // as it is for tools.
-    let mut taken = Default::default();
-    let patterned = task
-        .slots()
-        .any(|s| s.pattern.is_some() && extract(&s.property, message, false, &mut taken).is_some());
-    positive + if patterned { 0.3 } else { 0.0 }
+    if negative >= positive { 0.0 } else { positive }
 }
 
 fn level_name(access: Access) -> &'static str {
@@ -155,6 +164,7 @@ impl Agent {
         outcome: &str,
         recorder: &mut Recorder<'_>,
     ) {
+        conversation.last_task_end = conversation.messages.len();
         if let Some(run) = conversation.task.take() {
             recorder.emit(TurnEvent::TaskFinished {
                 task: run.task,
@@ -400,7 +410,7 @@ impl Agent {
             .tasks
             .iter()
             .filter(|t| t.name != current.name)
-            .map(|t| (t, trigger_score(t, text)))
+            .map(|t| (t, example_score(t, text)))
             .filter(|(_, score)| *score >= 0.6)
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(t, _)| t.name.clone())
@@ -639,10 +649,11 @@ impl Agent {
                 for (slot, value) in Self::slot_values(task, text, None) {
                     run.slots.insert(slot, value);
                 }
-                // Values given earlier in the conversation count too (the most recent wins);
-                // free-text slots are only ever taken as answers to their own question.
-                let earlier: Vec<String> = conversation
-                    .messages
+                // Values given earlier in the conversation count too (the most recent wins),
+                // but only since the last task ended: its values belonged to that task.
+                // Free-text slots are only ever taken as answers to their own question.
+                let since = conversation.last_task_end.min(conversation.messages.len());
+                let earlier: Vec<String> = conversation.messages[since..]
                     .iter()
                     .rev()
                     .skip(1)

@@ -294,6 +294,7 @@ impl Compiler<'_> {
                         "date" => json!({"type": "string", "format": "date"}),
                         "number" => json!({"type": "number"}),
                         "integer" => json!({"type": "integer"}),
+                        "list" => json!({"type": "array", "items": {"type": "string"}}),
                         other => {
                             self.problems.add(
                                 at,
@@ -301,13 +302,18 @@ impl Compiler<'_> {
                                     "task `{task}`: slot `{}` has unknown type `{other}`",
                                     c.slot
                                 ),
-                                "use string, email, date, number, integer or enum",
+                                "use string, email, date, number, integer, enum or list",
                             );
                             json!({"type": "string"})
                         }
                     };
                     if let Some(p) = &c.pattern {
-                        property["pattern"] = json!(p);
+                        // For a list, the pattern applies to each item.
+                        if kind == "list" {
+                            property["items"]["pattern"] = json!(format!("^(?:{p})$"));
+                        } else {
+                            property["pattern"] = json!(p);
+                        }
                     }
                     if let Some(choices) = &c.choices {
                         property["enum"] = json!(choices);

@@ -169,6 +169,293 @@ async fn tool_layer() -> Vec<Outcome> {
     outcomes
 }
 
+/// The write tools suite 2 drives through the offline engine's structured tasks.
+const CONVERSATION_WRITES: &[&str] = &[
+    "cancel_pending_order",
+    "modify_pending_order_address",
+    "modify_user_address",
+    "modify_pending_order_payment",
+    "return_delivered_order_items",
+];
+
+/// The customer's side of a conversation built from a task's known facts and gold arguments:
+/// who they are, then for each write the request, the details it needs, and "yes".
+fn customer_turns(task: &Value, db: &Value, expected: &Value) -> Option<(Vec<String>, String)> {
+    let id = task["id"].as_str()?;
+    let failing: BTreeSet<usize> = expected[id]["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["index"].as_u64().map(|i| i as usize))
+        .collect();
+    let actions: Vec<&Value> = task["actions"]
+        .as_array()?
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !failing.contains(i))
+        .map(|(_, a)| a)
+        .collect();
+    let writes: Vec<&Value> = actions
+        .iter()
+        .copied()
+        .filter(|a| a["name"].as_str().is_some_and(|n| WRITES.contains(&n)))
+        .collect();
+    if writes.is_empty()
+        || !writes
+            .iter()
+            .all(|w| CONVERSATION_WRITES.contains(&w["name"].as_str().unwrap_or_default()))
+    {
+        return None;
+    }
+    let mut names: Vec<&str> = writes.iter().filter_map(|w| w["name"].as_str()).collect();
+    names.sort();
+    names.dedup();
+    let category = names.join(" + ");
+    let user_id = task_customer(task, db)?;
+    let user = &db["users"][&user_id];
+    let mut turns = Vec::new();
+    let mut identified = false;
+    if let Some(email) = actions
+        .iter()
+        .find(|a| a["name"] == "find_user_id_by_email")
+        .and_then(|a| a["arguments"]["email"].as_str())
+    {
+        turns.push(format!("My email is {email}"));
+        identified = true;
+    }
+    let address_turns = |args: &Value| -> Vec<String> {
+        let line2 = args["address2"]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("none")
+            .to_string();
+        ["address1"]
+            .iter()
+            .map(|k| args[*k].as_str().unwrap_or_default().to_string())
+            .chain([line2])
+            .chain(
+                ["city", "state", "country", "zip"]
+                    .iter()
+                    .map(|k| args[*k].as_str().unwrap_or_default().to_string()),
+            )
+            .collect()
+    };
+    for write in writes {
+        let args = &write["arguments"];
+        let name = write["name"].as_str().unwrap_or_default();
+        turns.push(
+            match name {
+                "cancel_pending_order" => "I want to cancel an order",
+                "modify_pending_order_address" => {
+                    "I want to change the shipping address of my order"
+                }
+                "modify_user_address" => "I want to change my default address",
+                "modify_pending_order_payment" => "I want to change the payment method of my order",
+                _ => "I want to return items",
+            }
+            .to_string(),
+        );
+        if !identified {
+            turns.push(
+                user["name"]["first_name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            turns.push(
+                user["name"]["last_name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            turns.push(
+                user["address"]["zip"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            identified = true;
+        }
+        let order = args["order_id"].as_str().unwrap_or_default().to_string();
+        match name {
+            "cancel_pending_order" => turns.extend([
+                order,
+                args["reason"].as_str().unwrap_or_default().to_string(),
+            ]),
+            "modify_pending_order_address" => {
+                turns.push(order);
+                turns.extend(address_turns(args));
+            }
+            "modify_user_address" => turns.extend(address_turns(args)),
+            "modify_pending_order_payment" => turns.extend([
+                order,
+                args["payment_method_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ]),
+            _ => {
+                let items: Vec<&str> = args["item_ids"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                turns.extend([
+                    order,
+                    items.join(" "),
+                    args["payment_method_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                ]);
+            }
+        }
+        turns.push("yes".into());
+    }
+    Some((turns, category))
+}
+
+/// `communicate_info` strings in the replies: case-insensitive, commas removed (upstream's rule).
+fn communicated(task: &Value, replies: &str) -> Vec<String> {
+    let haystack = replies.replace(',', "").to_lowercase();
+    task["communicate_info"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|info| !haystack.contains(&info.replace(',', "").to_lowercase()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Suite 2: scripted customers talk to the agent (offline engine, real HTTP); each task runs
+/// `runs` times.
+async fn conversations(runs: usize) -> Vec<(Outcome, usize, usize)> {
+    use switchboard_core::agent::{Agent, Clock, Conversation, Quiet};
+    struct Now;
+    impl Clock for Now {
+        fn now_ms(&self) -> u64 {
+            0
+        }
+    }
+    let retail = retail_demo::start("127.0.0.1:0".parse().expect("an address"))
+        .await
+        .expect("the backend starts");
+    let vars = BTreeMap::from([("RETAIL_URL".to_string(), retail.url())]);
+    let config = Arc::new(
+        Config::from_yaml("examples/retail/switchboard.yaml", CONFIG, &vars)
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let agent = Agent {
+        model: Arc::new(switchboard_llm::OfflineEngine::new(config.clone())),
+        tools: Arc::new(HttpToolRunner::new(config.clone())),
+        user_data: Arc::new(switchboard_connect::HttpUserDataSource::new(config.clone())),
+        clock: Arc::new(Now),
+        store: Arc::new(switchboard_core::store::MemoryStore::default()),
+        config: config.clone(),
+    };
+    let tasks: Vec<Value> = serde_json::from_str(retail_demo::TASKS_JSON).expect("tasks.json");
+    let expected: Value = serde_json::from_str(retail_demo::EXPECTED_JSON).expect("expected.json");
+    let db: Value = serde_json::from_str(retail_demo::DB_JSON).expect("db.json");
+    let chosen: Vec<(&Value, Vec<String>, String)> = tasks
+        .iter()
+        .filter_map(|t| customer_turns(t, &db, &expected).map(|(turns, c)| (t, turns, c)))
+        .collect();
+    let mut results = Vec::new();
+    for (n, (task, turns, category)) in chosen.iter().enumerate() {
+        let id = task["id"].as_str().unwrap_or_default().to_string();
+        eprint!("\rconversations: task {}/{} ", n + 1, chosen.len());
+        let _ = std::io::stderr().flush();
+        let mut state_passes = 0;
+        let mut full_passes = 0;
+        let mut detail = String::new();
+        for run in 0..runs {
+            retail.reset();
+            let mut conversation =
+                Conversation::new(format!("suite2-{id}-{run}"), Identity::Anonymous);
+            let mut replies = String::new();
+            let mut transcript = Vec::new();
+            for turn in turns {
+                let output = agent.turn(&mut conversation, turn, &Quiet).await;
+                replies.push_str(&output.reply);
+                replies.push('\n');
+                transcript.push(format!("> {turn}\n< {}", output.reply));
+            }
+            let state_ok =
+                retail_demo::compare(&retail.state(), &retail_demo::expected_state(&id), "");
+            let missing = communicated(task, &replies);
+            if state_ok.is_ok() {
+                state_passes += 1;
+            }
+            if state_ok.is_ok() && missing.is_empty() {
+                full_passes += 1;
+            } else if detail.is_empty() {
+                detail = match state_ok {
+                    Err(diff) => format!(
+                        "state differs at {diff}; last turns: {}",
+                        transcript
+                            .iter()
+                            .rev()
+                            .take(3)
+                            .rev()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(" | ")
+                            .replace('\n', " ")
+                    ),
+                    Ok(()) => format!("state matches; not said: {missing:?}"),
+                };
+            }
+        }
+        let outcome = Outcome {
+            id,
+            category: category.clone(),
+            passed: full_passes == runs,
+            detail,
+        };
+        results.push((outcome, state_passes, full_passes));
+    }
+    eprintln!();
+    results
+}
+
+fn conversation_report(runs: usize, results: &[(Outcome, usize, usize)]) -> String {
+    let mut by: BTreeMap<&str, (usize, usize, usize, usize)> = BTreeMap::new();
+    for (o, state, full) in results {
+        let e = by.entry(&o.category).or_default();
+        e.0 += 1;
+        e.1 += usize::from(*full > 0);
+        e.2 += usize::from(*full == runs);
+        e.3 += usize::from(*state == runs);
+    }
+    let total = results.len();
+    let pass1 = results.iter().filter(|(_, _, f)| *f > 0).count();
+    let pass4 = results.iter().filter(|(_, _, f)| *f == runs).count();
+    let state_all = results.iter().filter(|(_, s, _)| *s == runs).count();
+    let mut text = format!(
+        "### Suite 2 — conversations, offline engine ({runs} runs each): pass^1 {pass1}/{total}, pass^{runs} {pass4}/{total}\n\nA task passes when the final state equals the expected state and every `communicate_info` string appears in the replies.\n\n| category (writes) | tasks | pass^1 | pass^{runs} | state matches ({runs}/{runs} runs) |\n| --- | ---: | ---: | ---: | ---: |\n"
+    );
+    for (category, (n, p1, pk, st)) in by {
+        text.push_str(&format!("| {category} | {n} | {p1} | {pk} | {st} |\n"));
+    }
+    text.push_str(&format!(
+        "| **all** | {total} | {pass1} | {pass4} | {state_all} |\n"
+    ));
+    let failures: Vec<&Outcome> = results
+        .iter()
+        .map(|(o, _, _)| o)
+        .filter(|o| !o.passed)
+        .collect();
+    if !failures.is_empty() {
+        text.push_str("\nNot passing:\n\n");
+        for f in failures {
+            text.push_str(&format!("- task {}: {}\n", f.id, f.detail));
+        }
+    }
+    text
+}
+
 fn report(title: &str, outcomes: &[Outcome]) -> String {
     let mut by_category: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for o in outcomes {
@@ -201,37 +488,61 @@ async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "usage: retail-conformance tools [--markdown FILE]\n\n  tools   replay every task's gold tool calls through Switchboard's tool layer"
+            "usage: retail-conformance tools|conversations [--runs N] [--markdown FILE]\n\n  \
+             tools          replay every task's gold tool calls through Switchboard's tool layer\n  \
+             conversations  scripted customers against the offline engine (cancel, addresses, payment, return)"
         );
         return std::process::ExitCode::SUCCESS;
     }
-    let markdown = args
-        .iter()
-        .position(|a| a == "--markdown")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
-    let (title, outcomes) = match args[0].as_str() {
-        "tools" => (
-            "Suite 1 — tool layer (gold calls through the executor)",
-            tool_layer().await,
-        ),
+    let option = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let markdown = option("--markdown");
+    let (text, passed, total) = match args[0].as_str() {
+        "tools" => {
+            let outcomes = tool_layer().await;
+            let passed = outcomes.iter().filter(|o| o.passed).count();
+            (
+                report(
+                    "Suite 1 — tool layer (gold calls through the executor)",
+                    &outcomes,
+                ),
+                passed,
+                outcomes.len(),
+            )
+        }
+        "conversations" => {
+            let runs: usize = option("--runs")
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(4)
+                .max(1);
+            let results = conversations(runs).await;
+            // The gate: the right final state after every run, and the same verdict every run
+            // (pass^1 = pass^k). What was said is reported in the table.
+            let passed = results
+                .iter()
+                .filter(|(_, state, full)| *state == runs && (*full == 0 || *full == runs))
+                .count();
+            (conversation_report(runs, &results), passed, results.len())
+        }
         other => {
             eprintln!("unknown suite `{other}`; try --help");
             return std::process::ExitCode::from(2);
         }
     };
-    let text = report(title, &outcomes);
     print!("{text}");
-    let passed = outcomes.iter().filter(|o| o.passed).count();
     println!(
         "conformance-{}: {passed} passed, {} failed",
         args[0],
-        outcomes.len() - passed
+        total - passed
     );
     if let Some(path) = markdown {
         std::fs::write(&path, &text).expect("the report is written");
     }
-    if passed == outcomes.len() {
+    if passed == total {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::FAILURE
