@@ -507,6 +507,9 @@ impl Agent {
         slots.sort_by_key(|s| Some(s.name.as_str()) != asked);
         slots
             .into_iter()
+            // A list is read only as the answer to its own question: two lists of the same
+            // kind (items to exchange, and their replacements) must not fill each other.
+            .filter(|s| s.property["type"] != "array" || asked == Some(s.name.as_str()))
             .filter_map(|s| {
                 extract(
                     &s.property,

@@ -176,6 +176,8 @@ const CONVERSATION_WRITES: &[&str] = &[
     "modify_user_address",
     "modify_pending_order_payment",
     "return_delivered_order_items",
+    "exchange_delivered_order_items",
+    "modify_pending_order_items",
 ];
 
 /// The customer's side of a conversation built from a task's known facts and gold arguments:
@@ -251,6 +253,8 @@ fn customer_turns(task: &Value, db: &Value, expected: &Value) -> Option<(Vec<Str
                 }
                 "modify_user_address" => "I want to change my default address",
                 "modify_pending_order_payment" => "I want to change the payment method of my order",
+                "exchange_delivered_order_items" => "I want to exchange items",
+                "modify_pending_order_items" => "I want to modify items of my order",
                 _ => "I want to return items",
             }
             .to_string(),
@@ -294,6 +298,26 @@ fn customer_turns(task: &Value, db: &Value, expected: &Value) -> Option<(Vec<Str
                     .unwrap_or_default()
                     .to_string(),
             ]),
+            "exchange_delivered_order_items" | "modify_pending_order_items" => {
+                let list = |key: &str| {
+                    args[key]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                turns.extend([
+                    order,
+                    list("item_ids"),
+                    list("new_item_ids"),
+                    args["payment_method_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                ]);
+            }
             _ => {
                 let items: Vec<&str> = args["item_ids"]
                     .as_array()
