@@ -206,6 +206,16 @@ fn summary(conversation: &Conversation, output: &TurnOutput) -> Value {
     })
 }
 
+/// The stored conversation, or a 404 with a stable code.
+async fn load_conversation(state: &AppState, id: &str) -> Result<Conversation, ApiError> {
+    state
+        .store
+        .load(id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::conversation_not_found(id))
+}
+
 /// Forwards a turn's events to the request's own sink and publishes them for subscribers.
 struct Publishing<'a> {
     inner: &'a dyn EventSink,
@@ -249,12 +259,7 @@ async fn locked_turn(
         conversation: id,
     };
     let _lock = state.store.lock(id).await.map_err(ApiError::store)?;
-    let mut conversation = state
-        .store
-        .load(id)
-        .await
-        .map_err(ApiError::store)?
-        .ok_or_else(|| ApiError::conversation_not_found(id))?;
+    let mut conversation = load_conversation(state, id).await?;
     let agent = state
         .agent(Some(&conversation.agent))
         .ok_or_else(|| ApiError::agent_not_found(&conversation.agent))?;
@@ -318,15 +323,7 @@ pub async fn post_message(
         ));
     }
     // Unknown conversations are refused before any streaming starts.
-    if state
-        .store
-        .load(&id)
-        .await
-        .map_err(ApiError::store)?
-        .is_none()
-    {
-        return Err(ApiError::conversation_not_found(&id));
-    }
+    load_conversation(&state, &id).await?;
     if !wants_stream(&headers, &body) {
         let (conversation, output) = locked_turn(&state, &id, &text, &Quiet).await?;
         return Ok(Json(summary(&conversation, &output)).into_response());
@@ -355,15 +352,7 @@ pub async fn conversation_events(
     State(state): Shared,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if state
-        .store
-        .load(&id)
-        .await
-        .map_err(ApiError::store)?
-        .is_none()
-    {
-        return Err(ApiError::conversation_not_found(&id));
-    }
+    load_conversation(&state, &id).await?;
     let stream =
         BroadcastStream::new(state.events.subscribe()).filter_map(move |event| match event {
             Ok(event) if event.conversation == id => Some(Ok::<_, Infallible>(
@@ -380,12 +369,7 @@ pub async fn get_conversation(
     State(state): Shared,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let conversation = state
-        .store
-        .load(&id)
-        .await
-        .map_err(ApiError::store)?
-        .ok_or_else(|| ApiError::conversation_not_found(&id))?;
+    let conversation = load_conversation(&state, &id).await?;
     let transcript: Vec<Value> = conversation
         .messages
         .iter()
@@ -427,12 +411,7 @@ pub async fn handoff(
 ) -> Result<Response, ApiError> {
     let body: HandoffBody = optional_json(&headers, &body)?;
     let _lock = state.store.lock(&id).await.map_err(ApiError::store)?;
-    let mut conversation = state
-        .store
-        .load(&id)
-        .await
-        .map_err(ApiError::store)?
-        .ok_or_else(|| ApiError::conversation_not_found(&id))?;
+    let mut conversation = load_conversation(&state, &id).await?;
     let summary = body
         .summary
         .unwrap_or_else(|| "Handed off by an operator.".into());
@@ -449,12 +428,7 @@ pub async fn handoff(
 /// Control goes back to the agent.
 pub async fn handback(State(state): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {
     let _lock = state.store.lock(&id).await.map_err(ApiError::store)?;
-    let mut conversation = state
-        .store
-        .load(&id)
-        .await
-        .map_err(ApiError::store)?
-        .ok_or_else(|| ApiError::conversation_not_found(&id))?;
+    let mut conversation = load_conversation(&state, &id).await?;
     conversation.handoff = None;
     state
         .store
