@@ -270,6 +270,25 @@ pub struct TurnOutput {
     pub reply: String,
     /// What happened, in order.
     pub events: Vec<TurnEvent>,
+    /// Where the turn's time went.
+    pub timing: TurnTiming,
+}
+
+/// Where a turn's time went: Switchboard's own share is `total_us - waiting_us` (the store is
+/// Switchboard's own; the model and the company's APIs are not).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TurnTiming {
+    /// Wall time of the whole turn, in microseconds.
+    pub total_us: u64,
+    /// Time waiting on the model, tools and the User Data API, in microseconds.
+    pub waiting_us: u64,
+}
+
+impl TurnTiming {
+    /// Switchboard's own time.
+    pub fn overhead_us(&self) -> u64 {
+        self.total_us.saturating_sub(self.waiting_us)
+    }
 }
 
 /// An agent: a config and the services it runs against.
@@ -294,8 +313,10 @@ const STEPS_EXHAUSTED: &str =
     "I'm sorry, I couldn't finish that. Could you tell me again, in other words, what you need?";
 
 pub(crate) struct Recorder<'a> {
-    sink: &'a dyn EventSink,
+    pub(crate) sink: &'a dyn EventSink,
     events: Vec<TurnEvent>,
+    /// Time spent waiting on the model, the tools' APIs and the User Data API.
+    pub(crate) waited: std::time::Duration,
 }
 
 impl Recorder<'_> {
@@ -462,9 +483,11 @@ impl Agent {
         text: &str,
         sink: &dyn EventSink,
     ) -> TurnOutput {
+        let started = std::time::Instant::now();
         let mut recorder = Recorder {
             sink,
             events: Vec::new(),
+            waited: std::time::Duration::ZERO,
         };
         self.refresh_user_data(conversation, &mut recorder).await;
         conversation.messages.push(Message::User {
@@ -496,6 +519,10 @@ impl Agent {
         TurnOutput {
             reply,
             events: recorder.events,
+            timing: TurnTiming {
+                total_us: started.elapsed().as_micros() as u64,
+                waiting_us: recorder.waited.as_micros() as u64,
+            },
         }
     }
 
@@ -533,7 +560,10 @@ impl Agent {
                 tools,
                 user_data: self.user_data(conversation),
             };
-            let reply = match self.model.complete(&request, &Text(recorder.sink)).await {
+            let waiting = std::time::Instant::now();
+            let reply = self.model.complete(&request, &Text(recorder.sink)).await;
+            recorder.waited += waiting.elapsed();
+            let reply = match reply {
                 Ok(reply) => reply,
                 Err(e) => {
                     recorder.emit(TurnEvent::ModelFailed {
@@ -687,7 +717,9 @@ impl Agent {
         if !expired {
             return;
         }
+        let waiting = std::time::Instant::now();
         let outcome = self.user_data.fetch(&email).await;
+        recorder.waited += waiting.elapsed();
         conversation.user_data_fetched_at_ms = Some(now);
         conversation.user_data = Some(outcome.clone());
         recorder.emit(TurnEvent::UserData { outcome });
@@ -765,7 +797,9 @@ impl Agent {
         recorder: &mut Recorder<'_>,
     ) -> Result<Selected, CallFailure> {
         let tool_name = prepared.tool.name.clone();
+        let waiting = std::time::Instant::now();
         let outcome = self.tools.run(prepared).await;
+        recorder.waited += waiting.elapsed();
         let mut result = outcome.result;
         if let (Ok(_), Some((customer_id, email))) = (&result, &outcome.identified) {
             match conversation

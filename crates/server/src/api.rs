@@ -203,6 +203,7 @@ fn summary(conversation: &Conversation, output: &TurnOutput) -> Value {
         "events": output.events,
         "handoff": conversation.handoff,
         "task": conversation.task,
+        "timing": output.timing,
     })
 }
 

@@ -46,6 +46,10 @@ struct CodeLabels {
     code: String,
 }
 
+fn overhead_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.00002, 2.0, 16))
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
@@ -55,6 +59,7 @@ pub struct Metrics {
     registry: Registry,
     turns: Family<AgentLabels, Counter>,
     turn_seconds: Family<AgentLabels, Histogram, fn() -> Histogram>,
+    overhead_seconds: Family<AgentLabels, Histogram, fn() -> Histogram>,
     tool_calls: Family<ToolLabels, Counter>,
     tool_seconds: Family<ToolLatencyLabels, Histogram, fn() -> Histogram>,
     user_data: Family<OutcomeLabels, Counter>,
@@ -71,6 +76,10 @@ impl Default for Metrics {
             Family::<AgentLabels, Histogram, fn() -> Histogram>::new_with_constructor(
                 latency_histogram as fn() -> Histogram,
             );
+        let overhead_seconds =
+            Family::<AgentLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                overhead_histogram as fn() -> Histogram,
+            );
         let tool_calls = Family::<ToolLabels, Counter>::default();
         let tool_seconds =
             Family::<ToolLatencyLabels, Histogram, fn() -> Histogram>::new_with_constructor(
@@ -84,6 +93,11 @@ impl Default for Metrics {
             "turn_duration_seconds",
             "Wall time of a turn, model and APIs included",
             turn_seconds.clone(),
+        );
+        registry.register(
+            "turn_overhead_seconds",
+            "Switchboard's own time per turn: the turn minus waiting on the model and the APIs",
+            overhead_seconds.clone(),
         );
         registry.register(
             "tool_calls",
@@ -110,6 +124,7 @@ impl Default for Metrics {
             registry,
             turns,
             turn_seconds,
+            overhead_seconds,
             tool_calls,
             tool_seconds,
             user_data,
@@ -130,6 +145,9 @@ impl Metrics {
         self.turn_seconds
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+        self.overhead_seconds
+            .get_or_create(&labels)
+            .observe(output.timing.overhead_us() as f64 / 1e6);
         for event in &output.events {
             match event {
                 TurnEvent::ToolCallFinished {

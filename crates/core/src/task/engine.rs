@@ -339,7 +339,10 @@ impl Agent {
             tools,
             user_data: self.user_data(conversation),
         };
-        let reply = match self.model.complete(&request, &NoText).await {
+        let waiting = std::time::Instant::now();
+        let reply = self.model.complete(&request, &NoText).await;
+        recorder.waited += waiting.elapsed();
+        let reply = match reply {
             Ok(reply) => reply,
             Err(e) => {
                 recorder.emit(TurnEvent::ModelFailed {

@@ -1,0 +1,554 @@
+//! `switchboard-bench`: the performance harness (issue: benchmarks side by side).
+//!
+//! `run` starts the mocks (an OpenAI-compatible model scripted for the lookup scenario, and the
+//! shop backend), then measures, in one run and on the same mocks: Switchboard (`switchboard
+//! serve`, SQLite and PostgreSQL), the OpenAI Agents SDK (Python) and the floor (a bare client
+//! making exactly the scenario's three upstream calls). Measured processes are pinned to CPU 1,
+//! the mocks and the load driver to CPU 0. CPU per turn comes from the measured process's own
+//! accounting (/proc/PID/stat, or getrusage), the most robust figure on a noisy machine.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::routing::post;
+use serde_json::{Value, json};
+
+const SHOP_KEY: &str = "bench-shop-key-000";
+const QUESTION: &str = "Where is my order W1000001? ZIP 10001";
+
+fn arg(args: &[String], name: &str, default: &str) -> String {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// The scripted model: a tool call for the question, the answer once the tool result is in.
+async fn chat_completions(Json(body): Json<Value>) -> Json<Value> {
+    let last = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .cloned()
+        .unwrap_or(Value::Null);
+    let message = if last["role"] == "tool" {
+        json!({"role": "assistant", "content": "Order W1000001 is shipped with UPS."})
+    } else {
+        json!({"role": "assistant", "content": null, "tool_calls": [{
+            "id": "call_1", "type": "function",
+            "function": {"name": "order_status", "arguments": "{\"order_id\":\"W1000001\",\"zip\":\"10001\"}"}
+        }]})
+    };
+    let finish = if last["role"] == "tool" {
+        "stop"
+    } else {
+        "tool_calls"
+    };
+    Json(json!({
+        "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": "bench-model",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+    }))
+}
+
+/// `mocks`: the model and the shop in one process; prints their URLs as one JSON line.
+async fn mocks() -> std::io::Result<()> {
+    let shop = shop_demo::start(SHOP_KEY).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let model = format!("http://{}", listener.local_addr()?);
+    let app = axum::Router::new().route("/v1/chat/completions", post(chat_completions));
+    println!("{}", json!({"model": model, "shop": shop.url()}));
+    std::io::stdout().flush()?;
+    axum::serve(listener, app).await
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+/// Runs `turns` jobs with `concurrency` in flight; returns (wall seconds, latencies ms, values).
+async fn load<F, Fut>(turns: usize, concurrency: usize, job: F) -> (f64, Vec<f64>, Vec<f64>, usize)
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<f64, String>> + Send,
+{
+    let job = Arc::new(job);
+    let started = Instant::now();
+    let results: Vec<(f64, Result<f64, String>)> = futures::stream::iter(0..turns)
+        .map(|_| {
+            let job = job.clone();
+            async move {
+                let t = Instant::now();
+                let r = job().await;
+                (t.elapsed().as_secs_f64() * 1000.0, r)
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let wall = started.elapsed().as_secs_f64();
+    let mut latencies: Vec<f64> = results.iter().map(|(l, _)| *l).collect();
+    latencies.sort_by(f64::total_cmp);
+    let mut values: Vec<f64> = results
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().copied())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let errors = results.iter().filter(|(_, r)| r.is_err()).count();
+    (wall, latencies, values, errors)
+}
+
+use futures::StreamExt;
+
+/// `drive`: the lookup scenario through Switchboard's HTTP API, one conversation per turn.
+async fn drive(server: String, turns: usize, concurrency: usize) -> Value {
+    let client = reqwest::Client::new();
+    let job = move || {
+        let client = client.clone();
+        let server = server.clone();
+        async move {
+            let created: Value = client
+                .post(format!("{server}/v1/conversations"))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            let id = created["id"].as_str().ok_or("no id")?.to_string();
+            let turn: Value = client
+                .post(format!("{server}/v1/conversations/{id}/messages"))
+                .json(&json!({"text": QUESTION}))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            if !turn["reply"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("shipped")
+            {
+                return Err(format!("unexpected reply: {turn}"));
+            }
+            let timing = &turn["timing"];
+            Ok(timing["total_us"].as_f64().unwrap_or(0.0)
+                - timing["waiting_us"].as_f64().unwrap_or(0.0))
+        }
+    };
+    let (wall, latencies, overheads, errors) = load(turns, concurrency, job).await;
+    json!({
+        "turns": turns, "seconds": wall, "turns_per_s": turns as f64 / wall,
+        "p50_ms": percentile(&latencies, 0.5), "p99_ms": percentile(&latencies, 0.99),
+        "overhead_p50_us": percentile(&overheads, 0.5), "overhead_p99_us": percentile(&overheads, 0.99),
+        "errors": errors,
+    })
+}
+
+/// CPU seconds a process has used (user + system), from /proc.
+fn process_cpu(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|u| u.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0);
+    ticks / 100.0
+}
+
+fn process_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("VmHWM:")
+                .map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0)
+}
+
+/// `floor`: exactly the scenario's upstream calls (model, tool, model), no agent logic; prints
+/// its own CPU per turn.
+async fn floor(model: String, shop: String, turns: usize, concurrency: usize) -> Value {
+    let client = reqwest::Client::new();
+    let job = move || {
+        let (client, model, shop) = (client.clone(), model.clone(), shop.clone());
+        async move {
+            let first: Value = client
+                .post(format!("{model}/v1/chat/completions"))
+                .json(&json!({"model": "bench-model", "messages": [{"role": "user", "content": QUESTION}]}))
+                .send().await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
+            let call = &first["choices"][0]["message"]["tool_calls"][0];
+            let args: Value =
+                serde_json::from_str(call["function"]["arguments"].as_str().unwrap_or("{}"))
+                    .map_err(|e| e.to_string())?;
+            let order = client
+                .get(format!(
+                    "{shop}/api/orders/{}?zip={}",
+                    args["order_id"].as_str().unwrap_or_default(),
+                    args["zip"].as_str().unwrap_or_default()
+                ))
+                .bearer_auth(SHOP_KEY)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .text()
+                .await
+                .map_err(|e| e.to_string())?;
+            let answer: Value = client
+                .post(format!("{model}/v1/chat/completions"))
+                .json(&json!({"model": "bench-model", "messages": [
+                    {"role": "user", "content": QUESTION},
+                    first["choices"][0]["message"].clone(),
+                    {"role": "tool", "tool_call_id": call["id"], "content": order},
+                ]}))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            if answer["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("shipped")
+            {
+                Ok(0.0)
+            } else {
+                Err("no answer".into())
+            }
+        }
+    };
+    let cpu_before = process_cpu(std::process::id());
+    let (wall, latencies, _, errors) = load(turns, concurrency, job).await;
+    let cpu = process_cpu(std::process::id()) - cpu_before;
+    json!({
+        "turns": turns, "seconds": wall, "turns_per_s": turns as f64 / wall,
+        "p50_ms": percentile(&latencies, 0.5), "p99_ms": percentile(&latencies, 0.99),
+        "cpu_ms_per_turn": cpu * 1000.0 / turns as f64, "errors": errors,
+    })
+}
+
+/// Spawns a command pinned to `cpu` (when taskset exists).
+fn pinned(cpu: &str, program: &str, args: &[&str]) -> Command {
+    let mut command = if std::path::Path::new("/usr/bin/taskset").exists() {
+        let mut c = Command::new("taskset");
+        c.args(["-c", cpu, program]);
+        c
+    } else {
+        Command::new(program)
+    };
+    command.args(args);
+    command
+}
+
+fn json_line(child: &mut Child) -> Value {
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("a line");
+    serde_json::from_str(line.trim()).unwrap_or_else(|e| panic!("{e}: {line}"))
+}
+
+fn run_json(mut command: Command) -> Value {
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("the command runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or("{}"))
+        .unwrap_or_else(|e| json!({"error": format!("{e}: {text}")}))
+}
+
+/// Starts `switchboard serve` on a store; returns the child (inside a taskset) and its URL.
+// The caller kills and waits for the returned child.
+#[allow(clippy::zombie_processes)]
+fn start_switchboard(
+    switchboard: &str,
+    config: &str,
+    database: &str,
+    vars: &[(String, String)],
+) -> (Child, String, u32) {
+    let mut command = pinned(
+        "1",
+        switchboard,
+        &[
+            "serve",
+            "--config",
+            config,
+            "--database-url",
+            database,
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-per-ip",
+            "1000000",
+            "--rate-per-conversation",
+            "1000000",
+        ],
+    );
+    for (k, v) in vars {
+        command.env(k, v);
+    }
+    let mut child = command
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("switchboard starts");
+    let mut reader = BufReader::new(child.stderr.take().expect("piped stderr"));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("switchboard exited before listening");
+        }
+        if let Some(url) = line.trim().strip_prefix("switchboard listening on ") {
+            let url = url.to_string();
+            std::thread::spawn(move || for _ in reader.lines() {});
+            // taskset execs the program: the child's pid is the server's.
+            let pid = child.id();
+            return (child, url, pid);
+        }
+    }
+}
+
+fn bench_config(model: &str, shop: &str) -> String {
+    format!(
+        r#"agent:
+  name: bench-shop
+  instructions: You are the support assistant of Acme Shop.
+  model:
+    provider: openai
+    base_url: {model}/v1
+    model: bench-model
+    api_key: ${{BENCH_MODEL_KEY}}
+    stream: false
+outbound:
+  allow_loopback: true
+tools:
+  - name: order_status
+    description: Look up where an order is by order number and ZIP code.
+    input:
+      type: object
+      properties:
+        order_id: {{type: string, pattern: "^W\\d{{7}}$"}}
+        zip: {{type: string, pattern: "^\\d{{5}}$"}}
+      required: [order_id, zip]
+    request:
+      url: {shop}/api/orders/{{order_id}}?zip={{zip}}
+      headers:
+        Authorization: Bearer ${{BENCH_SHOP_KEY}}
+"#
+    )
+}
+
+async fn run(args: &[String]) {
+    let turns: usize = arg(args, "--turns", "2000").parse().unwrap_or(2000);
+    let concurrency: usize = arg(args, "--concurrency", "8").parse().unwrap_or(8);
+    let sdk_turns: usize = arg(args, "--sdk-turns", "500").parse().unwrap_or(500);
+    let switchboard = arg(args, "--switchboard", "target/release/switchboard");
+    let python = arg(args, "--python", "bench/.venv/bin/python");
+    let postgres = arg(
+        args,
+        "--postgres",
+        "postgres://postgres@127.0.0.1:5432/postgres",
+    );
+    let me = std::env::current_exe()
+        .expect("own path")
+        .display()
+        .to_string();
+
+    let mut mocks = pinned("0", &me, &["mocks"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("mocks start");
+    let urls = json_line(&mut mocks);
+    let (model, shop) = (
+        urls["model"].as_str().unwrap_or_default().to_string(),
+        urls["shop"].as_str().unwrap_or_default().to_string(),
+    );
+    let dir = std::env::temp_dir().join(format!("switchboard-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let config = dir.join("bench.yaml");
+    std::fs::write(&config, bench_config(&model, &shop)).expect("the config is written");
+    let vars = vec![
+        ("BENCH_MODEL_KEY".to_string(), "bench-model-key".to_string()),
+        ("BENCH_SHOP_KEY".to_string(), SHOP_KEY.to_string()),
+    ];
+
+    let mut rows: Vec<(String, Value)> = Vec::new();
+    let stores = [
+        (
+            "Switchboard (SQLite)",
+            format!("sqlite://{}", dir.join("bench.db").display()),
+        ),
+        ("Switchboard (PostgreSQL)", postgres),
+    ];
+    for (name, database) in stores {
+        eprintln!("measuring {name} …");
+        let (mut server, url, pid) = start_switchboard(
+            &switchboard,
+            &config.display().to_string(),
+            &database,
+            &vars,
+        );
+        let _ = drive(url.clone(), 100, concurrency).await;
+        let cpu_before = process_cpu(pid);
+        let mut result = drive(url, turns, concurrency).await;
+        let cpu = process_cpu(pid) - cpu_before;
+        result["cpu_ms_per_turn"] = json!(cpu * 1000.0 / turns as f64);
+        result["peak_rss_mib"] = json!(process_rss_kib(pid) as f64 / 1024.0);
+        let _ = server.kill();
+        let _ = server.wait();
+        rows.push((name.to_string(), result));
+    }
+    eprintln!("measuring the floor …");
+    rows.push((
+        "Floor (bare Rust client)".into(),
+        run_json({
+            let mut c = pinned(
+                "1",
+                &me,
+                &[
+                    "floor",
+                    "--model",
+                    &model,
+                    "--shop",
+                    &shop,
+                    "--turns",
+                    &turns.to_string(),
+                    "--concurrency",
+                    &concurrency.to_string(),
+                ],
+            );
+            c.stdout(Stdio::piped());
+            c
+        }),
+    ));
+    eprintln!("measuring the OpenAI Agents SDK …");
+    rows.push((
+        "OpenAI Agents SDK (Python)".into(),
+        run_json({
+            let mut c = pinned(
+                "1",
+                &python,
+                &[
+                    "bench/agents_sdk.py",
+                    "--model",
+                    &model,
+                    "--shop",
+                    &shop,
+                    "--shop-key",
+                    SHOP_KEY,
+                    "--turns",
+                    &sdk_turns.to_string(),
+                    "--concurrency",
+                    &concurrency.to_string(),
+                ],
+            );
+            c.stdout(Stdio::piped());
+            c
+        }),
+    ));
+    let _ = mocks.kill();
+    let _ = mocks.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let cpu = |name: &str| {
+        rows.iter()
+            .find(|(n, _)| n.starts_with(name))
+            .and_then(|(_, r)| r["cpu_ms_per_turn"].as_f64())
+            .unwrap_or(f64::NAN)
+    };
+    let switchboard_cpu = cpu("Switchboard (SQLite)");
+    println!(
+        "lookup scenario: model → order_status (HTTP to the shop) → model; {turns} turns ({sdk_turns} for the SDK), {concurrency} in flight; mocks answer at once\n"
+    );
+    println!(
+        "| system | turns/s | p50 ms | p99 ms | CPU ms/turn | CPU vs Switchboard (SQLite) | overhead p50 / p99 µs | peak RSS MiB | errors |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (name, r) in &rows {
+        let num = |k: &str, digits: usize| {
+            r[k].as_f64()
+                .map(|v| format!("{v:.digits$}"))
+                .unwrap_or_else(|| "—".into())
+        };
+        let overhead = if r["overhead_p50_us"].is_number() {
+            format!(
+                "{} / {}",
+                num("overhead_p50_us", 0),
+                num("overhead_p99_us", 0)
+            )
+        } else {
+            "—".into()
+        };
+        let ratio = r["cpu_ms_per_turn"]
+            .as_f64()
+            .map(|c| format!("{:.1}×", c / switchboard_cpu))
+            .unwrap_or_else(|| "—".into());
+        println!(
+            "| {name} | {} | {} | {} | {} | {ratio} | {overhead} | {} | {} |",
+            num("turns_per_s", 0),
+            num("p50_ms", 2),
+            num("p99_ms", 2),
+            num("cpu_ms_per_turn", 3),
+            num("peak_rss_mib", 0),
+            r["errors"]
+                .as_u64()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| r["error"].to_string())
+        );
+    }
+    println!(
+        "\nAgents SDK / Switchboard CPU per turn: {:.1}× (target ≥ 30×); Switchboard / floor: {:.1}× (target ≤ 3×)",
+        cpu("OpenAI Agents SDK") / switchboard_cpu,
+        switchboard_cpu / cpu("Floor")
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("mocks") => mocks().await.expect("the mocks run"),
+        Some("drive") => {
+            let result = drive(
+                arg(&args, "--server", "http://127.0.0.1:8080"),
+                arg(&args, "--turns", "1000").parse().unwrap_or(1000),
+                arg(&args, "--concurrency", "8").parse().unwrap_or(8),
+            )
+            .await;
+            println!("{result}");
+        }
+        Some("floor") => {
+            let result = floor(
+                arg(&args, "--model", ""),
+                arg(&args, "--shop", ""),
+                arg(&args, "--turns", "1000").parse().unwrap_or(1000),
+                arg(&args, "--concurrency", "8").parse().unwrap_or(8),
+            )
+            .await;
+            println!("{result}");
+        }
+        Some("run") => run(&args).await,
+        _ => println!(
+            "usage: switchboard-bench run [--turns N] [--concurrency C] [--sdk-turns N] [--switchboard PATH] [--python PATH] [--postgres URL]\n       \
+             switchboard-bench mocks | drive --server URL | floor --model URL --shop URL\n\n\
+             `bench/run` builds in release mode, installs the Python baseline and runs `run`."
+        ),
+    }
+}
