@@ -106,22 +106,35 @@ where
 
 use futures::StreamExt;
 
-/// `drive`: the lookup scenario through Switchboard's HTTP API, one conversation per turn.
-async fn drive(server: String, turns: usize, concurrency: usize) -> Value {
+/// Creates `n` anonymous conversations (before the measured window).
+async fn create_conversations(server: &str, n: usize) -> Vec<String> {
     let client = reqwest::Client::new();
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let created: Value = client
+            .post(format!("{server}/v1/conversations"))
+            .send()
+            .await
+            .expect("created")
+            .json()
+            .await
+            .expect("json");
+        ids.push(created["id"].as_str().expect("an id").to_string());
+    }
+    ids
+}
+
+/// `drive`: the lookup scenario through Switchboard's HTTP API: one customer turn in each of
+/// `ids` (conversations created beforehand, outside the measured window).
+async fn drive(server: String, ids: Vec<String>, concurrency: usize) -> Value {
+    let turns = ids.len();
+    let client = reqwest::Client::new();
+    let ids = Arc::new(std::sync::Mutex::new(ids));
     let job = move || {
         let client = client.clone();
         let server = server.clone();
+        let id = ids.lock().expect("ids").pop().unwrap_or_default();
         async move {
-            let created: Value = client
-                .post(format!("{server}/v1/conversations"))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
-            let id = created["id"].as_str().ok_or("no id")?.to_string();
             let turn: Value = client
                 .post(format!("{server}/v1/conversations/{id}/messages"))
                 .json(&json!({"text": QUESTION}))
@@ -405,9 +418,11 @@ async fn run(args: &[String]) {
             &database,
             &vars,
         );
-        let _ = drive(url.clone(), 100, concurrency).await;
+        let warmup = create_conversations(&url, 100).await;
+        let _ = drive(url.clone(), warmup, concurrency).await;
+        let ids = create_conversations(&url, turns).await;
         let cpu_before = process_cpu(pid);
-        let mut result = drive(url, turns, concurrency).await;
+        let mut result = drive(url, ids, concurrency).await;
         let cpu = process_cpu(pid) - cpu_before;
         result["cpu_ms_per_turn"] = json!(cpu * 1000.0 / turns as f64);
         result["peak_rss_mib"] = json!(process_rss_kib(pid) as f64 / 1024.0);
@@ -475,7 +490,7 @@ async fn run(args: &[String]) {
     };
     let switchboard_cpu = cpu("Switchboard (SQLite)");
     println!(
-        "lookup scenario: model → order_status (HTTP to the shop) → model; {turns} turns ({sdk_turns} for the SDK), {concurrency} in flight; mocks answer at once\n"
+        "lookup scenario: model → order_status (HTTP to the shop) → model; {turns} turns ({sdk_turns} for the SDK), {concurrency} in flight; mocks answer at once; Switchboard's conversations are created before the measured window\n"
     );
     println!(
         "| system | turns/s | p50 ms | p99 ms | CPU ms/turn | CPU vs Switchboard (SQLite) | overhead p50 / p99 µs | peak RSS MiB | errors |"
@@ -526,9 +541,15 @@ async fn main() {
     match args.first().map(String::as_str) {
         Some("mocks") => mocks().await.expect("the mocks run"),
         Some("drive") => {
-            let result = drive(
-                arg(&args, "--server", "http://127.0.0.1:8080"),
+            let server = arg(&args, "--server", "http://127.0.0.1:8080");
+            let ids = create_conversations(
+                &server,
                 arg(&args, "--turns", "1000").parse().unwrap_or(1000),
+            )
+            .await;
+            let result = drive(
+                server,
+                ids,
                 arg(&args, "--concurrency", "8").parse().unwrap_or(8),
             )
             .await;

@@ -323,12 +323,13 @@ pub async fn post_message(
             "too many messages in this conversation; wait a moment",
         ));
     }
-    // Unknown conversations are refused before any streaming starts.
-    load_conversation(&state, &id).await?;
     if !wants_stream(&headers, &body) {
+        // An unknown conversation is a 404 from the turn's own load.
         let (conversation, output) = locked_turn(&state, &id, &text, &Quiet).await?;
         return Ok(Json(summary(&conversation, &output)).into_response());
     }
+    // Unknown conversations are refused before any streaming starts.
+    load_conversation(&state, &id).await?;
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let sink = ChannelSink(tx.clone());

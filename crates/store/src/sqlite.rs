@@ -1,4 +1,6 @@
-//! SQLite: one file, WAL, `synchronous=FULL` (a write's "sent" record must survive a crash).
+//! SQLite: one file, WAL with `synchronous=NORMAL`: every commit survives a crash of the
+//! process (a write's "sent" record must), and only a power loss can take the last commits —
+//! the usual WAL trade, which saves an fsync per save.
 //! Turns are serialized in-process: a SQLite file belongs to one server process.
 
 use std::str::FromStr;
@@ -30,7 +32,7 @@ impl SqliteStore {
             .map_err(backend)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(std::time::Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
