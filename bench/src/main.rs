@@ -535,6 +535,140 @@ async fn run(args: &[String]) {
     );
 }
 
+/// `scale`: `conversations` open SSE subscriptions at once (one per conversation), then a
+/// trickle of `turns` turns; each turn's subscriber must see its `done` event. Reports the
+/// server's RSS and the errors.
+async fn scale(args: &[String]) {
+    let conversations: usize = arg(args, "--conversations", "10000")
+        .parse()
+        .unwrap_or(10_000);
+    let turns: usize = arg(args, "--turns", "200").parse().unwrap_or(200);
+    let switchboard = arg(args, "--switchboard", "target/release/switchboard");
+    let me = std::env::current_exe()
+        .expect("own path")
+        .display()
+        .to_string();
+    let mut mocks = pinned("0", &me, &["mocks"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("mocks start");
+    let urls = json_line(&mut mocks);
+    let (model, shop) = (
+        urls["model"].as_str().unwrap_or_default().to_string(),
+        urls["shop"].as_str().unwrap_or_default().to_string(),
+    );
+    let dir = std::env::temp_dir().join(format!("switchboard-scale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let config = dir.join("bench.yaml");
+    std::fs::write(&config, bench_config(&model, &shop)).expect("the config is written");
+    let vars = vec![
+        ("BENCH_MODEL_KEY".to_string(), "bench-model-key".to_string()),
+        ("BENCH_SHOP_KEY".to_string(), SHOP_KEY.to_string()),
+    ];
+    let database = format!("sqlite://{}", dir.join("scale.db").display());
+    let (mut server, url, pid) = start_switchboard(
+        &switchboard,
+        &config.display().to_string(),
+        &database,
+        &vars,
+    );
+    let rss_idle = process_rss_kib(pid);
+    eprintln!("creating {conversations} conversations …");
+    let ids = create_conversations(&url, conversations).await;
+    eprintln!("opening {conversations} SSE streams …");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("a client");
+    let mut errors = 0usize;
+    let mut streams = Vec::with_capacity(conversations);
+    for (n, id) in ids.iter().enumerate() {
+        match client
+            .get(format!("{url}/v1/conversations/{id}/events"))
+            .send()
+            .await
+        {
+            Ok(response) if response.status().is_success() => streams.push((id.clone(), response)),
+            _ => errors += 1,
+        }
+        if n % 1000 == 999 {
+            eprint!("\r{} open", n + 1);
+        }
+    }
+    eprintln!();
+    let rss_open = current_rss_kib(pid);
+    // A trickle of turns; each one's subscriber must see its `done` event.
+    let mut missed = 0usize;
+    let step = (streams.len() / turns.max(1)).max(1);
+    let mut chosen: Vec<(String, reqwest::Response)> = Vec::new();
+    let mut kept = Vec::with_capacity(streams.len());
+    for (i, stream) in streams.into_iter().enumerate() {
+        if i % step == 0 && chosen.len() < turns {
+            chosen.push(stream);
+        } else {
+            kept.push(stream);
+        }
+    }
+    eprintln!(
+        "sending {} turns while every stream stays open …",
+        chosen.len()
+    );
+    for (id, mut response) in chosen {
+        let posted = client
+            .post(format!("{url}/v1/conversations/{id}/messages"))
+            .json(&json!({"text": QUESTION}))
+            .send()
+            .await;
+        if !posted.is_ok_and(|r| r.status().is_success()) {
+            errors += 1;
+            continue;
+        }
+        let mut seen = String::new();
+        let got_done = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while let Ok(Some(chunk)) = response.chunk().await {
+                seen.push_str(&String::from_utf8_lossy(&chunk));
+                if seen.contains("event: done") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await
+        .unwrap_or(false);
+        if !got_done {
+            missed += 1;
+        }
+    }
+    let rss_peak = process_rss_kib(pid);
+    drop(kept);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = mocks.kill();
+    let _ = mocks.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "| open SSE streams | turns during | subscription errors | turns whose stream missed `done` | RSS idle MiB | RSS with streams open MiB | peak RSS MiB |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| {conversations} | {turns} | {errors} | {missed} | {:.0} | {:.0} | {:.0} |",
+        rss_idle as f64 / 1024.0,
+        rss_open as f64 / 1024.0,
+        rss_peak as f64 / 1024.0
+    );
+}
+
+fn current_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("VmRSS:")
+                .map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0)
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -566,6 +700,7 @@ async fn main() {
             println!("{result}");
         }
         Some("run") => run(&args).await,
+        Some("scale") => scale(&args).await,
         _ => println!(
             "usage: switchboard-bench run [--turns N] [--concurrency C] [--sdk-turns N] [--switchboard PATH] [--python PATH] [--postgres URL]\n       \
              switchboard-bench mocks | drive --server URL | floor --model URL --shop URL\n\n\
