@@ -658,6 +658,78 @@ async fn scale(args: &[String]) {
     );
 }
 
+/// `soak`: steady load for `minutes` (new conversations, one lookup turn each, at about
+/// `rate` turns/s); samples the server's RSS every 30 s.
+async fn soak(args: &[String]) {
+    let minutes: f64 = arg(args, "--minutes", "10").parse().unwrap_or(10.0);
+    let rate: f64 = arg(args, "--rate", "200").parse().unwrap_or(200.0);
+    let switchboard = arg(args, "--switchboard", "target/release/switchboard");
+    let me = std::env::current_exe()
+        .expect("own path")
+        .display()
+        .to_string();
+    let mut mocks = pinned("0", &me, &["mocks"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("mocks start");
+    let urls = json_line(&mut mocks);
+    let (model, shop) = (
+        urls["model"].as_str().unwrap_or_default().to_string(),
+        urls["shop"].as_str().unwrap_or_default().to_string(),
+    );
+    let dir = std::env::temp_dir().join(format!("switchboard-soak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let config = dir.join("bench.yaml");
+    std::fs::write(&config, bench_config(&model, &shop)).expect("the config is written");
+    let vars = vec![
+        ("BENCH_MODEL_KEY".to_string(), "bench-model-key".to_string()),
+        ("BENCH_SHOP_KEY".to_string(), SHOP_KEY.to_string()),
+    ];
+    let database = format!("sqlite://{}", dir.join("soak.db").display());
+    let (mut server, url, pid) = start_switchboard(
+        &switchboard,
+        &config.display().to_string(),
+        &database,
+        &vars,
+    );
+    let started = Instant::now();
+    let end = std::time::Duration::from_secs_f64(minutes * 60.0);
+    let mut next_sample = std::time::Duration::ZERO;
+    let mut samples = Vec::new();
+    let (mut turns, mut errors) = (0usize, 0usize);
+    let batch = (rate / 10.0).max(1.0) as usize;
+    while started.elapsed() < end {
+        if started.elapsed() >= next_sample {
+            samples.push((started.elapsed().as_secs(), current_rss_kib(pid)));
+            eprintln!(
+                "t={:>4}s turns={turns} errors={errors} rss={} MiB",
+                started.elapsed().as_secs(),
+                current_rss_kib(pid) / 1024
+            );
+            next_sample += std::time::Duration::from_secs(30);
+        }
+        let tick = Instant::now();
+        let ids = create_conversations(&url, batch).await;
+        let result = drive(url.clone(), ids, 8).await;
+        turns += batch;
+        errors += result["errors"].as_u64().unwrap_or(0) as usize;
+        if let Some(rest) = std::time::Duration::from_millis(100).checked_sub(tick.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
+    }
+    samples.push((started.elapsed().as_secs(), current_rss_kib(pid)));
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = mocks.kill();
+    let _ = mocks.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("soak: {minutes} min at ~{rate} turns/s: {turns} turns, {errors} errors\n");
+    println!("| t (s) | RSS MiB |\n| ---: | ---: |");
+    for (t, rss) in samples {
+        println!("| {t} | {:.1} |", rss as f64 / 1024.0);
+    }
+}
+
 fn current_rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
@@ -701,6 +773,7 @@ async fn main() {
         }
         Some("run") => run(&args).await,
         Some("scale") => scale(&args).await,
+        Some("soak") => soak(&args).await,
         _ => println!(
             "usage: switchboard-bench run [--turns N] [--concurrency C] [--sdk-turns N] [--switchboard PATH] [--python PATH] [--postgres URL]\n       \
              switchboard-bench mocks | drive --server URL | floor --model URL --shop URL\n\n\

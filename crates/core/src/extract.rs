@@ -61,6 +61,19 @@ pub fn overlap(message: &BTreeSet<String>, reference: &str) -> f64 {
     message.intersection(&reference).count() as f64 / reference.len() as f64
 }
 
+/// Schema patterns compiled once, anchored to the whole token (they come from the config, so
+/// the set is small and fixed).
+static ANCHORED: LazyLock<std::sync::Mutex<std::collections::HashMap<String, Option<Regex>>>> =
+    LazyLock::new(Default::default);
+
+fn anchored(pattern: &str) -> Option<Regex> {
+    let mut cache = ANCHORED.lock().expect("pattern cache");
+    cache
+        .entry(pattern.to_string())
+        .or_insert_with(|| Regex::new(&format!("^(?:{pattern})$")).ok())
+        .clone()
+}
+
 /// Extracts one input's value from a message, not reusing tokens already taken.
 pub fn extract(
     property: &Value,
@@ -133,7 +146,7 @@ pub fn extract(
         return None;
     }
     if let Some(pattern) = property["pattern"].as_str() {
-        let full = Regex::new(&format!("^(?:{pattern})$")).ok()?;
+        let full = anchored(pattern)?;
         let t = free
             .into_iter()
             .find(|t| full.is_match(t) || full.is_match(&t.to_uppercase()))?;

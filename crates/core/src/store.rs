@@ -49,13 +49,15 @@ pub struct LocalLocks {
 impl LocalLocks {
     /// Waits for and takes the lock of conversation `id`.
     pub async fn lock(&self, id: &str) -> TurnLock {
-        let lock = self
-            .locks
-            .lock()
-            .expect("locks")
-            .entry(id.to_string())
-            .or_default()
-            .clone();
+        let lock = {
+            let mut locks = self.locks.lock().expect("locks");
+            // Locks nobody holds or waits for are dropped now and then, so the map stays as
+            // small as the number of conversations in flight.
+            if locks.len() >= 1024 && locks.len().is_power_of_two() {
+                locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
+            locks.entry(id.to_string()).or_default().clone()
+        };
         TurnLock::new(lock.lock_owned().await)
     }
 }

@@ -100,6 +100,19 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Rate-limiter state is kept per key; keys that are full again are dropped every minute,
+    // so memory stays flat however many conversations and clients come and go.
+    let limiters = state.clone();
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            limiters.ip_limiter.retain_recent();
+            limiters.conversation_limiter.retain_recent();
+            limiters.ip_limiter.shrink_to_fit();
+            limiters.conversation_limiter.shrink_to_fit();
+        }
+    });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

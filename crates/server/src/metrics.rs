@@ -188,10 +188,12 @@ impl Metrics {
                 _ => {}
             }
         }
-        self.last_turn
-            .lock()
-            .expect("metrics lock")
-            .insert(conversation.to_string(), Instant::now());
+        let mut last = self.last_turn.lock().expect("metrics lock");
+        last.insert(conversation.to_string(), Instant::now());
+        // Forget idle conversations now and then, even when nobody scrapes /metrics.
+        if last.len() >= 1024 && last.len().is_power_of_two() {
+            last.retain(|_, at| at.elapsed() < ACTIVE_WINDOW);
+        }
     }
 
     /// Records an error response.

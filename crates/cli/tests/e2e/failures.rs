@@ -39,7 +39,7 @@ async fn user_data_server() -> String {
 
 fn user_data_yaml(url: &str) -> String {
     format!(
-        "agent:\n  name: t\n  fallback: I can help with orders.\noutbound:\n  allow_loopback: true\nuser_data:\n  url: {url}\n  timeout_ms: 300\n  fields: [plan]\n  answers:\n    - when: [plan]\n      answer: \"You are on {{{{ user.plan }}}}.\"\n"
+        "agent:\n  name: t\n  fallback: I can help with orders.\noutbound:\n  allow_loopback: true\nuser_data:\n  url: {url}\n  timeout_ms: 2000\n  fields: [plan]\n  answers:\n    - when: [plan]\n      answer: \"You are on {{{{ user.plan }}}}.\"\n"
     )
 }
 
@@ -82,7 +82,7 @@ async fn user_data_failures_are_recorded_and_the_conversation_goes_on() {
         ),
         ("/404", "does not know this customer (404 Not Found)"),
         ("/500", "the API failed (500 Internal Server Error)"),
-        ("/slow", "no answer within 300 ms"),
+        ("/slow", "no answer within 2000 ms"),
         ("/text", "not JSON"),
         ("/wrong", "different identifier"),
         ("/huge", "larger than 1048576 bytes"),
