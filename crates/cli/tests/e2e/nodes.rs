@@ -189,7 +189,9 @@ async fn two_nodes_on_one_postgres_serve_one_conversation_consistently() {
     let reached = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
             seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-            if seen.contains("Order W2000001 is delivered with USPS.") && seen.contains("event: done") {
+            if seen.contains("Order W2000001 is delivered with USPS.")
+                && seen.contains("event: done")
+            {
                 break;
             }
         }
