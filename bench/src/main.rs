@@ -254,6 +254,58 @@ async fn floor(model: String, shop: String, turns: usize, concurrency: usize) ->
     })
 }
 
+/// The mocks process (model + shop, pinned to CPU 0) and a scratch folder holding a Switchboard
+/// config that points at them; both go away on drop.
+struct Mocks {
+    child: Child,
+    model: String,
+    shop: String,
+    dir: std::path::PathBuf,
+}
+
+impl Mocks {
+    fn start(purpose: &str) -> Self {
+        let me = std::env::current_exe()
+            .expect("own path")
+            .display()
+            .to_string();
+        let mut child = pinned("0", &me, &["mocks"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("mocks start");
+        let urls = json_line(&mut child);
+        let model = urls["model"].as_str().unwrap_or_default().to_string();
+        let shop = urls["shop"].as_str().unwrap_or_default().to_string();
+        let dir =
+            std::env::temp_dir().join(format!("switchboard-{purpose}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        std::fs::write(dir.join("bench.yaml"), bench_config(&model, &shop))
+            .expect("the config is written");
+        Self {
+            child,
+            model,
+            shop,
+            dir,
+        }
+    }
+
+    /// The `${VAR}`s of the bench config.
+    fn vars(&self) -> Vec<(String, String)> {
+        vec![
+            ("BENCH_MODEL_KEY".to_string(), "bench-model-key".to_string()),
+            ("BENCH_SHOP_KEY".to_string(), SHOP_KEY.to_string()),
+        ]
+    }
+}
+
+impl Drop for Mocks {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Spawns a command pinned to `cpu` (when taskset exists).
 fn pinned(cpu: &str, program: &str, args: &[&str]) -> Command {
     let mut command = if std::path::Path::new("/usr/bin/taskset").exists() {
@@ -384,23 +436,14 @@ async fn run(args: &[String]) {
         .display()
         .to_string();
 
-    let mut mocks = pinned("0", &me, &["mocks"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("mocks start");
-    let urls = json_line(&mut mocks);
-    let (model, shop) = (
-        urls["model"].as_str().unwrap_or_default().to_string(),
-        urls["shop"].as_str().unwrap_or_default().to_string(),
+    let mocks = Mocks::start("bench");
+    let (model, shop, dir, vars) = (
+        mocks.model.clone(),
+        mocks.shop.clone(),
+        mocks.dir.clone(),
+        mocks.vars(),
     );
-    let dir = std::env::temp_dir().join(format!("switchboard-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
     let config = dir.join("bench.yaml");
-    std::fs::write(&config, bench_config(&model, &shop)).expect("the config is written");
-    let vars = vec![
-        ("BENCH_MODEL_KEY".to_string(), "bench-model-key".to_string()),
-        ("BENCH_SHOP_KEY".to_string(), SHOP_KEY.to_string()),
-    ];
 
     let mut rows: Vec<(String, Value)> = Vec::new();
     let stores = [
@@ -478,9 +521,6 @@ async fn run(args: &[String]) {
             c
         }),
     ));
-    let _ = mocks.kill();
-    let _ = mocks.wait();
-    let _ = std::fs::remove_dir_all(&dir);
 
     let cpu = |name: &str| {
         rows.iter()
@@ -544,27 +584,9 @@ async fn scale(args: &[String]) {
         .unwrap_or(10_000);
     let turns: usize = arg(args, "--turns", "200").parse().unwrap_or(200);
     let switchboard = arg(args, "--switchboard", "target/release/switchboard");
-    let me = std::env::current_exe()
-        .expect("own path")
-        .display()
-        .to_string();
-    let mut mocks = pinned("0", &me, &["mocks"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("mocks start");
-    let urls = json_line(&mut mocks);
-    let (model, shop) = (
-        urls["model"].as_str().unwrap_or_default().to_string(),
-        urls["shop"].as_str().unwrap_or_default().to_string(),
-    );
-    let dir = std::env::temp_dir().join(format!("switchboard-scale-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let mocks = Mocks::start("scale");
+    let (dir, vars) = (mocks.dir.clone(), mocks.vars());
     let config = dir.join("bench.yaml");
-    std::fs::write(&config, bench_config(&model, &shop)).expect("the config is written");
-    let vars = vec![
-        ("BENCH_MODEL_KEY".to_string(), "bench-model-key".to_string()),
-        ("BENCH_SHOP_KEY".to_string(), SHOP_KEY.to_string()),
-    ];
     let database = format!("sqlite://{}", dir.join("scale.db").display());
     let (mut server, url, pid) = start_switchboard(
         &switchboard,
@@ -643,9 +665,6 @@ async fn scale(args: &[String]) {
     drop(kept);
     let _ = server.kill();
     let _ = server.wait();
-    let _ = mocks.kill();
-    let _ = mocks.wait();
-    let _ = std::fs::remove_dir_all(&dir);
     println!(
         "| open SSE streams | turns during | subscription errors | turns whose stream missed `done` | RSS idle MiB | RSS with streams open MiB | peak RSS MiB |"
     );
@@ -664,27 +683,9 @@ async fn soak(args: &[String]) {
     let minutes: f64 = arg(args, "--minutes", "10").parse().unwrap_or(10.0);
     let rate: f64 = arg(args, "--rate", "200").parse().unwrap_or(200.0);
     let switchboard = arg(args, "--switchboard", "target/release/switchboard");
-    let me = std::env::current_exe()
-        .expect("own path")
-        .display()
-        .to_string();
-    let mut mocks = pinned("0", &me, &["mocks"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("mocks start");
-    let urls = json_line(&mut mocks);
-    let (model, shop) = (
-        urls["model"].as_str().unwrap_or_default().to_string(),
-        urls["shop"].as_str().unwrap_or_default().to_string(),
-    );
-    let dir = std::env::temp_dir().join(format!("switchboard-soak-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let mocks = Mocks::start("soak");
+    let (dir, vars) = (mocks.dir.clone(), mocks.vars());
     let config = dir.join("bench.yaml");
-    std::fs::write(&config, bench_config(&model, &shop)).expect("the config is written");
-    let vars = vec![
-        ("BENCH_MODEL_KEY".to_string(), "bench-model-key".to_string()),
-        ("BENCH_SHOP_KEY".to_string(), SHOP_KEY.to_string()),
-    ];
     let database = format!("sqlite://{}", dir.join("soak.db").display());
     let (mut server, url, pid) = start_switchboard(
         &switchboard,
@@ -720,9 +721,6 @@ async fn soak(args: &[String]) {
     samples.push((started.elapsed().as_secs(), current_rss_kib(pid)));
     let _ = server.kill();
     let _ = server.wait();
-    let _ = mocks.kill();
-    let _ = mocks.wait();
-    let _ = std::fs::remove_dir_all(&dir);
     println!("soak: {minutes} min at ~{rate} turns/s: {turns} turns, {errors} errors\n");
     println!("| t (s) | RSS MiB |\n| ---: | ---: |");
     for (t, rss) in samples {
