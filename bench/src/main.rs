@@ -17,6 +17,115 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 const SHOP_KEY: &str = "bench-shop-key-000";
+const WIDGET_SECRET: &str = "bench-widget-secret";
+
+/// The demo shop's agent (its tools and the cancel task) driven by the mock model instead of
+/// the offline engine: the *task* scenario.
+fn task_config(model: &str) -> String {
+    include_str!("../../examples/shop/switchboard.yaml").replace(
+        "  model:\n    provider: offline\n",
+        &format!("  model:\n    provider: openai\n    base_url: {model}/v1\n    model: bench-model\n    api_key: ${{BENCH_MODEL_KEY}}\n    stream: false\n"),
+    )
+}
+
+fn user_hash(email: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WIDGET_SECRET.as_bytes())
+        .expect("any key length");
+    mac.update(email.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Creates `n` conversations of the verified demo customer (before the measured window).
+async fn create_verified(server: &str, n: usize) -> Vec<String> {
+    let client = reqwest::Client::new();
+    let proof = json!({"email": "alice@example.com", "user_hash": user_hash("alice@example.com")});
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let created: Value = client
+            .post(format!("{server}/v1/conversations"))
+            .json(&proof)
+            .send()
+            .await
+            .expect("created")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            created["identity"]["level"], "verified",
+            "the bench customer is verified"
+        );
+        ids.push(created["id"].as_str().expect("an id").to_string());
+    }
+    ids
+}
+
+/// `task`: the verified cancel in each conversation — the request with every slot (the model
+/// starts the task; the engine looks the order up, checks it, asks to confirm), then "yes"
+/// (the engine writes with an idempotency key and reports). Two customer turns each; each
+/// conversation cancels its own pending order (`first_order` onwards).
+async fn drive_task(
+    server: String,
+    ids: Vec<String>,
+    first_order: usize,
+    concurrency: usize,
+) -> Value {
+    let conversations = ids.len();
+    let client = reqwest::Client::new();
+    let jobs = Arc::new(std::sync::Mutex::new(
+        ids.into_iter().enumerate().collect::<Vec<_>>(),
+    ));
+    let job = move || {
+        let (client, server) = (client.clone(), server.clone());
+        let (n, id) = jobs.lock().expect("jobs").pop().unwrap_or_default();
+        async move {
+            let url = format!("{server}/v1/conversations/{id}/messages");
+            let say = |text: String| {
+                let (client, url) = (client.clone(), url.clone());
+                async move {
+                    client
+                        .post(url)
+                        .json(&json!({"text": text}))
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .json::<Value>()
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+            };
+            let order = format!("W{}", 3_000_000 + first_order + n);
+            let asked = say(format!("Please cancel order {order}, I ordered by mistake")).await?;
+            if !asked["reply"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Cancel order")
+            {
+                return Err(format!("no confirmation: {}", asked["reply"]));
+            }
+            let done = say("yes".into()).await?;
+            if !done["reply"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("is cancelled")
+            {
+                return Err(format!("not cancelled: {}", done["reply"]));
+            }
+            let own = |t: &Value| {
+                t["timing"]["total_us"].as_f64().unwrap_or(0.0)
+                    - t["timing"]["waiting_us"].as_f64().unwrap_or(0.0)
+            };
+            Ok((own(&asked) + own(&done)) / 2.0)
+        }
+    };
+    let (wall, latencies, overheads, errors) = load(conversations, concurrency, job).await;
+    json!({
+        "turns": conversations * 2, "seconds": wall, "turns_per_s": (conversations * 2) as f64 / wall,
+        "p50_ms": percentile(&latencies, 0.5) / 2.0, "p99_ms": percentile(&latencies, 0.99) / 2.0,
+        "overhead_p50_us": percentile(&overheads, 0.5), "overhead_p99_us": percentile(&overheads, 0.99),
+        "errors": errors,
+    })
+}
 const QUESTION: &str = "Where is my order W1000001? ZIP 10001";
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
@@ -34,6 +143,22 @@ async fn chat_completions(Json(body): Json<Value>) -> Json<Value> {
         .and_then(|m| m.last())
         .cloned()
         .unwrap_or(Value::Null);
+    let offers_tasks = body["tools"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t["function"]["name"] == "start_task"));
+    let asks_to_cancel = last["role"] == "user"
+        && last["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("cancel"));
+    if offers_tasks && asks_to_cancel {
+        return Json(json!({
+            "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": "bench-model",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null, "tool_calls": [{
+                "id": "call_task", "type": "function", "function": {"name": "start_task", "arguments": "{\"task\":\"cancel_order\"}"}
+            }]}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+        }));
+    }
     let message = if last["role"] == "tool" {
         json!({"role": "assistant", "content": "Order W1000001 is shipped with UPS."})
     } else {
@@ -55,8 +180,8 @@ async fn chat_completions(Json(body): Json<Value>) -> Json<Value> {
 }
 
 /// `mocks`: the model and the shop in one process; prints their URLs as one JSON line.
-async fn mocks() -> std::io::Result<()> {
-    let shop = shop_demo::start(SHOP_KEY).await?;
+async fn mocks(pending_orders: usize) -> std::io::Result<()> {
+    let shop = shop_demo::start_with_pending_orders(SHOP_KEY, pending_orders).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let model = format!("http://{}", listener.local_addr()?);
     let app = axum::Router::new().route("/v1/chat/completions", post(chat_completions));
@@ -264,12 +389,13 @@ struct Mocks {
 }
 
 impl Mocks {
-    fn start(purpose: &str) -> Self {
+    fn start(purpose: &str, pending_orders: usize) -> Self {
+        let pending = pending_orders.to_string();
         let me = std::env::current_exe()
             .expect("own path")
             .display()
             .to_string();
-        let mut child = pinned("0", &me, &["mocks"])
+        let mut child = pinned("0", &me, &["mocks", "--pending-orders", &pending])
             .stdout(Stdio::piped())
             .spawn()
             .expect("mocks start");
@@ -281,6 +407,7 @@ impl Mocks {
         std::fs::create_dir_all(&dir).expect("a temp dir");
         std::fs::write(dir.join("bench.yaml"), bench_config(&model, &shop))
             .expect("the config is written");
+        std::fs::write(dir.join("task.yaml"), task_config(&model)).expect("the config is written");
         Self {
             child,
             model,
@@ -294,6 +421,9 @@ impl Mocks {
         vec![
             ("BENCH_MODEL_KEY".to_string(), "bench-model-key".to_string()),
             ("BENCH_SHOP_KEY".to_string(), SHOP_KEY.to_string()),
+            ("SHOP_URL".to_string(), self.shop.clone()),
+            ("SHOP_API_KEY".to_string(), SHOP_KEY.to_string()),
+            ("SHOP_WIDGET_SECRET".to_string(), WIDGET_SECRET.to_string()),
         ]
     }
 }
@@ -436,7 +566,8 @@ async fn run(args: &[String]) {
         .display()
         .to_string();
 
-    let mocks = Mocks::start("bench");
+    // One pending order per task conversation (and the warm-up).
+    let mocks = Mocks::start("bench", turns / 2 + 100);
     let (model, shop, dir, vars) = (
         mocks.model.clone(),
         mocks.shop.clone(),
@@ -468,6 +599,29 @@ async fn run(args: &[String]) {
         let mut result = drive(url, ids, concurrency).await;
         let cpu = process_cpu(pid) - cpu_before;
         result["cpu_ms_per_turn"] = json!(cpu * 1000.0 / turns as f64);
+        result["peak_rss_mib"] = json!(process_rss_kib(pid) as f64 / 1024.0);
+        let _ = server.kill();
+        let _ = server.wait();
+        rows.push((name.to_string(), result));
+    }
+    {
+        let name = "Switchboard task (SQLite)";
+        eprintln!("measuring {name} …");
+        let database = format!("sqlite://{}", dir.join("task.db").display());
+        let (mut server, url, pid) = start_switchboard(
+            &switchboard,
+            &dir.join("task.yaml").display().to_string(),
+            &database,
+            &vars,
+        );
+        let conversations = turns / 2;
+        let warmup = create_verified(&url, 50).await;
+        let _ = drive_task(url.clone(), warmup, conversations, concurrency).await;
+        let ids = create_verified(&url, conversations).await;
+        let cpu_before = process_cpu(pid);
+        let mut result = drive_task(url, ids, 0, concurrency).await;
+        let cpu = process_cpu(pid) - cpu_before;
+        result["cpu_ms_per_turn"] = json!(cpu * 1000.0 / (conversations * 2) as f64);
         result["peak_rss_mib"] = json!(process_rss_kib(pid) as f64 / 1024.0);
         let _ = server.kill();
         let _ = server.wait();
@@ -584,7 +738,7 @@ async fn scale(args: &[String]) {
         .unwrap_or(10_000);
     let turns: usize = arg(args, "--turns", "200").parse().unwrap_or(200);
     let switchboard = arg(args, "--switchboard", "target/release/switchboard");
-    let mocks = Mocks::start("scale");
+    let mocks = Mocks::start("scale", 0);
     let (dir, vars) = (mocks.dir.clone(), mocks.vars());
     let config = dir.join("bench.yaml");
     let database = format!("sqlite://{}", dir.join("scale.db").display());
@@ -683,7 +837,7 @@ async fn soak(args: &[String]) {
     let minutes: f64 = arg(args, "--minutes", "10").parse().unwrap_or(10.0);
     let rate: f64 = arg(args, "--rate", "200").parse().unwrap_or(200.0);
     let switchboard = arg(args, "--switchboard", "target/release/switchboard");
-    let mocks = Mocks::start("soak");
+    let mocks = Mocks::start("soak", 0);
     let (dir, vars) = (mocks.dir.clone(), mocks.vars());
     let config = dir.join("bench.yaml");
     let database = format!("sqlite://{}", dir.join("soak.db").display());
@@ -743,7 +897,9 @@ fn current_rss_kib(pid: u32) -> u64 {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("mocks") => mocks().await.expect("the mocks run"),
+        Some("mocks") => mocks(arg(&args, "--pending-orders", "0").parse().unwrap_or(0))
+            .await
+            .expect("the mocks run"),
         Some("drive") => {
             let server = arg(&args, "--server", "http://127.0.0.1:8080");
             let ids = create_conversations(

@@ -245,9 +245,31 @@ impl Drop for ShopHandle {
 
 /// Starts the shop on 127.0.0.1 on a free port; every `/api` call needs `Bearer <api_key>`.
 pub async fn start(api_key: &str) -> std::io::Result<ShopHandle> {
+    start_with_pending_orders(api_key, 0).await
+}
+
+/// Starts the shop with `extra` more pending orders for Alice (W3000000, W3000001, …), so a
+/// benchmark can cancel a different order in every conversation.
+pub async fn start_with_pending_orders(api_key: &str, extra: usize) -> std::io::Result<ShopHandle> {
+    let mut orders = seed_orders();
+    for i in 0..extra {
+        // Built once per shop; leaking them keeps the order table's `&'static str` fields.
+        let order_id: &'static str = Box::leak(format!("W{}", 3_000_000 + i).into_boxed_str());
+        orders.push(Order {
+            order_id,
+            customer_id: "C1001",
+            zip: "10001",
+            status: "pending",
+            date: "2026-11-27",
+            total: 10.0,
+            items: &["Sticker"],
+            carrier: None,
+            eta: None,
+        });
+    }
     let shop = Arc::new(Shop {
         api_key: api_key.to_string(),
-        orders: Mutex::new(seed_orders()),
+        orders: Mutex::new(orders),
         requests: Mutex::new(Vec::new()),
         idempotency: Mutex::new(BTreeMap::new()),
         meetings: Mutex::new(Vec::new()),
@@ -509,6 +531,8 @@ async fn user_data(
     let mine: Vec<Value> = orders
         .iter()
         .filter(|o| o.customer_id == c.customer_id)
+        // The five most recent are enough for the agent.
+        .take(5)
         .map(|o| json!({"order_id": o.order_id, "status": o.status, "date": o.date, "total": o.total, "items": o.items}))
         .collect();
     Json(json!({
