@@ -416,7 +416,27 @@ impl Mocks {
         }
     }
 
-    /// The `${VAR}`s of the bench config.
+    /// Starts `switchboard serve` with one of the scratch configs on a SQLite file next to it
+    /// (or on the given database URL).
+    fn serve(
+        &self,
+        switchboard: &str,
+        config: &str,
+        database: Option<&str>,
+    ) -> (Child, String, u32) {
+        let sqlite = format!(
+            "sqlite://{}",
+            self.dir.join(config.replace(".yaml", ".db")).display()
+        );
+        start_switchboard(
+            switchboard,
+            &self.dir.join(config).display().to_string(),
+            database.unwrap_or(&sqlite),
+            &self.vars(),
+        )
+    }
+
+    /// The `${VAR}`s of the bench configs.
     fn vars(&self) -> Vec<(String, String)> {
         vec![
             ("BENCH_MODEL_KEY".to_string(), "bench-model-key".to_string()),
@@ -568,30 +588,16 @@ async fn run(args: &[String]) {
 
     // One pending order per task conversation (and the warm-up).
     let mocks = Mocks::start("bench", turns / 2 + 100);
-    let (model, shop, dir, vars) = (
-        mocks.model.clone(),
-        mocks.shop.clone(),
-        mocks.dir.clone(),
-        mocks.vars(),
-    );
-    let config = dir.join("bench.yaml");
+    let (model, shop) = (mocks.model.clone(), mocks.shop.clone());
 
     let mut rows: Vec<(String, Value)> = Vec::new();
     let stores = [
-        (
-            "Switchboard (SQLite)",
-            format!("sqlite://{}", dir.join("bench.db").display()),
-        ),
-        ("Switchboard (PostgreSQL)", postgres),
+        ("Switchboard (SQLite)", None),
+        ("Switchboard (PostgreSQL)", Some(postgres.as_str())),
     ];
     for (name, database) in stores {
         eprintln!("measuring {name} …");
-        let (mut server, url, pid) = start_switchboard(
-            &switchboard,
-            &config.display().to_string(),
-            &database,
-            &vars,
-        );
+        let (mut server, url, pid) = mocks.serve(&switchboard, "bench.yaml", database);
         let warmup = create_conversations(&url, 100).await;
         let _ = drive(url.clone(), warmup, concurrency).await;
         let ids = create_conversations(&url, turns).await;
@@ -607,13 +613,7 @@ async fn run(args: &[String]) {
     {
         let name = "Switchboard task (SQLite)";
         eprintln!("measuring {name} …");
-        let database = format!("sqlite://{}", dir.join("task.db").display());
-        let (mut server, url, pid) = start_switchboard(
-            &switchboard,
-            &dir.join("task.yaml").display().to_string(),
-            &database,
-            &vars,
-        );
+        let (mut server, url, pid) = mocks.serve(&switchboard, "task.yaml", None);
         let conversations = turns / 2;
         let warmup = create_verified(&url, 50).await;
         let _ = drive_task(url.clone(), warmup, conversations, concurrency).await;
@@ -739,15 +739,7 @@ async fn scale(args: &[String]) {
     let turns: usize = arg(args, "--turns", "200").parse().unwrap_or(200);
     let switchboard = arg(args, "--switchboard", "target/release/switchboard");
     let mocks = Mocks::start("scale", 0);
-    let (dir, vars) = (mocks.dir.clone(), mocks.vars());
-    let config = dir.join("bench.yaml");
-    let database = format!("sqlite://{}", dir.join("scale.db").display());
-    let (mut server, url, pid) = start_switchboard(
-        &switchboard,
-        &config.display().to_string(),
-        &database,
-        &vars,
-    );
+    let (mut server, url, pid) = mocks.serve(&switchboard, "bench.yaml", None);
     let rss_idle = process_rss_kib(pid);
     eprintln!("creating {conversations} conversations …");
     let ids = create_conversations(&url, conversations).await;
@@ -838,15 +830,7 @@ async fn soak(args: &[String]) {
     let rate: f64 = arg(args, "--rate", "200").parse().unwrap_or(200.0);
     let switchboard = arg(args, "--switchboard", "target/release/switchboard");
     let mocks = Mocks::start("soak", 0);
-    let (dir, vars) = (mocks.dir.clone(), mocks.vars());
-    let config = dir.join("bench.yaml");
-    let database = format!("sqlite://{}", dir.join("soak.db").display());
-    let (mut server, url, pid) = start_switchboard(
-        &switchboard,
-        &config.display().to_string(),
-        &database,
-        &vars,
-    );
+    let (mut server, url, pid) = mocks.serve(&switchboard, "bench.yaml", None);
     let started = Instant::now();
     let end = std::time::Duration::from_secs_f64(minutes * 60.0);
     let mut next_sample = std::time::Duration::ZERO;
