@@ -137,7 +137,7 @@ fn sqlite_save_per_turn(bencher: divan::Bencher) {
         });
     }
     bencher.bench(|| runtime.block_on(store.save(&conversation)).expect("saved"));
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-lock"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }

@@ -581,6 +581,14 @@ async fn run(args: &[String]) {
         "--postgres",
         "postgres://postgres@127.0.0.1:5432/postgres",
     );
+    // Which rows to measure (all by default): sqlite, postgres, task, floor, sdk.
+    let systems = arg(args, "--systems", "sqlite,postgres,task,floor,sdk");
+    let wanted = |system: &str| systems.split(',').any(|s| s.trim() == system);
+    // `--profile DIR`: `perf record` each measured Switchboard window into DIR.
+    let profile = args
+        .iter()
+        .any(|a| a == "--profile")
+        .then(|| arg(args, "--profile", "target/profile"));
     let me = std::env::current_exe()
         .expect("own path")
         .display()
@@ -592,25 +600,34 @@ async fn run(args: &[String]) {
 
     let mut rows: Vec<(String, Value)> = Vec::new();
     let stores = [
-        ("Switchboard (SQLite)", None),
-        ("Switchboard (PostgreSQL)", Some(postgres.as_str())),
+        ("sqlite", "Switchboard (SQLite)", None),
+        (
+            "postgres",
+            "Switchboard (PostgreSQL)",
+            Some(postgres.as_str()),
+        ),
     ];
-    for (name, database) in stores {
+    for (system, name, database) in stores {
+        if !wanted(system) {
+            continue;
+        }
         eprintln!("measuring {name} …");
         let (mut server, url, pid) = mocks.serve(&switchboard, "bench.yaml", database);
         let warmup = create_conversations(&url, 100).await;
         let _ = drive(url.clone(), warmup, concurrency).await;
         let ids = create_conversations(&url, turns).await;
+        let recording = profile.as_deref().map(|dir| record(dir, system, pid));
         let cpu_before = process_cpu(pid);
         let mut result = drive(url, ids, concurrency).await;
         let cpu = process_cpu(pid) - cpu_before;
+        stop_recording(recording);
         result["cpu_ms_per_turn"] = json!(cpu * 1000.0 / turns as f64);
         result["peak_rss_mib"] = json!(process_rss_kib(pid) as f64 / 1024.0);
         let _ = server.kill();
         let _ = server.wait();
         rows.push((name.to_string(), result));
     }
-    {
+    if wanted("task") {
         let name = "Switchboard task (SQLite)";
         eprintln!("measuring {name} …");
         let (mut server, url, pid) = mocks.serve(&switchboard, "task.yaml", None);
@@ -618,63 +635,69 @@ async fn run(args: &[String]) {
         let warmup = create_verified(&url, 50).await;
         let _ = drive_task(url.clone(), warmup, conversations, concurrency).await;
         let ids = create_verified(&url, conversations).await;
+        let recording = profile.as_deref().map(|dir| record(dir, "task", pid));
         let cpu_before = process_cpu(pid);
         let mut result = drive_task(url, ids, 0, concurrency).await;
         let cpu = process_cpu(pid) - cpu_before;
+        stop_recording(recording);
         result["cpu_ms_per_turn"] = json!(cpu * 1000.0 / (conversations * 2) as f64);
         result["peak_rss_mib"] = json!(process_rss_kib(pid) as f64 / 1024.0);
         let _ = server.kill();
         let _ = server.wait();
         rows.push((name.to_string(), result));
     }
-    eprintln!("measuring the floor …");
-    rows.push((
-        "Floor (bare Rust client)".into(),
-        run_json({
-            let mut c = pinned(
-                "1",
-                &me,
-                &[
-                    "floor",
-                    "--model",
-                    &model,
-                    "--shop",
-                    &shop,
-                    "--turns",
-                    &turns.to_string(),
-                    "--concurrency",
-                    &concurrency.to_string(),
-                ],
-            );
-            c.stdout(Stdio::piped());
-            c
-        }),
-    ));
-    eprintln!("measuring the OpenAI Agents SDK …");
-    rows.push((
-        "OpenAI Agents SDK (Python)".into(),
-        run_json({
-            let mut c = pinned(
-                "1",
-                &python,
-                &[
-                    "bench/agents_sdk.py",
-                    "--model",
-                    &model,
-                    "--shop",
-                    &shop,
-                    "--shop-key",
-                    SHOP_KEY,
-                    "--turns",
-                    &sdk_turns.to_string(),
-                    "--concurrency",
-                    &concurrency.to_string(),
-                ],
-            );
-            c.stdout(Stdio::piped());
-            c
-        }),
-    ));
+    if wanted("floor") {
+        eprintln!("measuring the floor …");
+        rows.push((
+            "Floor (bare Rust client)".into(),
+            run_json({
+                let mut c = pinned(
+                    "1",
+                    &me,
+                    &[
+                        "floor",
+                        "--model",
+                        &model,
+                        "--shop",
+                        &shop,
+                        "--turns",
+                        &turns.to_string(),
+                        "--concurrency",
+                        &concurrency.to_string(),
+                    ],
+                );
+                c.stdout(Stdio::piped());
+                c
+            }),
+        ));
+    }
+    if wanted("sdk") {
+        eprintln!("measuring the OpenAI Agents SDK …");
+        rows.push((
+            "OpenAI Agents SDK (Python)".into(),
+            run_json({
+                let mut c = pinned(
+                    "1",
+                    &python,
+                    &[
+                        "bench/agents_sdk.py",
+                        "--model",
+                        &model,
+                        "--shop",
+                        &shop,
+                        "--shop-key",
+                        SHOP_KEY,
+                        "--turns",
+                        &sdk_turns.to_string(),
+                        "--concurrency",
+                        &concurrency.to_string(),
+                    ],
+                );
+                c.stdout(Stdio::piped());
+                c
+            }),
+        ));
+    }
 
     let cpu = |name: &str| {
         rows.iter()
@@ -727,6 +750,33 @@ async fn run(args: &[String]) {
         cpu("OpenAI Agents SDK") / switchboard_cpu,
         switchboard_cpu / cpu("Floor")
     );
+}
+
+/// Starts `perf record` (call graphs) on `pid`, writing `dir/name.perf.data`.
+fn record(dir: &str, name: &str, pid: u32) -> Option<Child> {
+    std::fs::create_dir_all(dir).ok()?;
+    let output = format!("{dir}/{name}.perf.data");
+    let child = Command::new("perf")
+        .args(["record", "-e", "cpu-clock", "-g", "-o", &output, "-p"])
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    eprintln!("recording a profile into {output}");
+    // perf needs a moment to attach before the window starts.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    Some(child)
+}
+
+/// Stops a `perf record` (SIGINT lets it write its file) and waits for it.
+fn stop_recording(recording: Option<Option<Child>>) {
+    if let Some(Some(mut child)) = recording {
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        let _ = child.wait();
+    }
 }
 
 /// `scale`: `conversations` open SSE subscriptions at once (one per conversation), then a

@@ -112,31 +112,138 @@ pub struct PublishedEvent {
 /// Carries turn events to every subscriber — on every node when nodes share a database — so
 /// a channel connected to any node sees a conversation's events.
 pub trait EventBus: Send + Sync {
+    /// Whether anyone may be listening to this conversation's events; publishers skip
+    /// building events nobody receives.
+    fn watched(&self, conversation: &str) -> bool;
     /// Sends an event (fire and forget: a lost event never fails a turn).
     fn publish(&self, event: PublishedEvent);
-    /// Receives every event published from now on.
-    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<PublishedEvent>;
+    /// Receives every event of this conversation published from now on.
+    fn subscribe(&self, conversation: &str) -> tokio::sync::broadcast::Receiver<PublishedEvent>;
+}
+
+/// Events a conversation's subscribers buffer before the slowest one starts losing them.
+const SUBSCRIBER_BUFFER: usize = 256;
+
+/// This process's subscribers, by conversation: an event reaches only its own conversation's
+/// subscribers, however many conversations are watched at once.
+#[derive(Default)]
+pub struct Subscribers {
+    channels: Mutex<HashMap<String, tokio::sync::broadcast::Sender<PublishedEvent>>>,
+}
+
+impl Subscribers {
+    /// Receives this conversation's events from now on.
+    pub fn subscribe(
+        &self,
+        conversation: &str,
+    ) -> tokio::sync::broadcast::Receiver<PublishedEvent> {
+        let mut channels = self.channels.lock().expect("subscribers");
+        // Channels whose subscribers are all gone are dropped now and then, so the map stays
+        // as small as the number of open subscriptions.
+        if channels.len() >= 1024 && channels.len().is_power_of_two() {
+            channels.retain(|_, sender| sender.receiver_count() > 0);
+        }
+        channels
+            .entry(conversation.to_string())
+            .or_insert_with(|| tokio::sync::broadcast::channel(SUBSCRIBER_BUFFER).0)
+            .subscribe()
+    }
+
+    /// Whether this conversation has a subscriber here.
+    pub fn watched(&self, conversation: &str) -> bool {
+        self.channels
+            .lock()
+            .expect("subscribers")
+            .get(conversation)
+            .is_some_and(|sender| sender.receiver_count() > 0)
+    }
+
+    /// Hands the event to its conversation's subscribers here, if any.
+    pub fn deliver(&self, event: PublishedEvent) {
+        let mut channels = self.channels.lock().expect("subscribers");
+        if let Some(sender) = channels.get(&event.conversation)
+            && sender.send(event).is_err()
+        {
+            // Nobody listens any more.
+            channels.retain(|_, sender| sender.receiver_count() > 0);
+        }
+    }
+
+    /// Conversations with a subscriber here.
+    pub fn conversations(&self) -> Vec<String> {
+        self.channels
+            .lock()
+            .expect("subscribers")
+            .iter()
+            .filter(|(_, sender)| sender.receiver_count() > 0)
+            .map(|(conversation, _)| conversation.clone())
+            .collect()
+    }
 }
 
 /// Events inside one process.
+#[derive(Default)]
 pub struct LocalBus {
-    sender: tokio::sync::broadcast::Sender<PublishedEvent>,
-}
-
-impl Default for LocalBus {
-    fn default() -> Self {
-        Self {
-            sender: tokio::sync::broadcast::channel(1024).0,
-        }
-    }
+    subscribers: Subscribers,
 }
 
 impl EventBus for LocalBus {
-    fn publish(&self, event: PublishedEvent) {
-        let _ = self.sender.send(event);
+    fn watched(&self, conversation: &str) -> bool {
+        self.subscribers.watched(conversation)
     }
 
-    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<PublishedEvent> {
-        self.sender.subscribe()
+    fn publish(&self, event: PublishedEvent) {
+        self.subscribers.deliver(event);
+    }
+
+    fn subscribe(&self, conversation: &str) -> tokio::sync::broadcast::Receiver<PublishedEvent> {
+        self.subscribers.subscribe(conversation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(conversation: &str, name: &str) -> PublishedEvent {
+        PublishedEvent {
+            conversation: conversation.into(),
+            name: name.into(),
+            data: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn an_event_reaches_only_its_own_conversations_subscribers() {
+        let bus = LocalBus::default();
+        assert!(!bus.watched("a"));
+        let mut a = bus.subscribe("a");
+        let mut also_a = bus.subscribe("a");
+        let mut b = bus.subscribe("b");
+        assert!(bus.watched("a") && bus.watched("b") && !bus.watched("c"));
+        bus.publish(event("a", "done"));
+        bus.publish(event("c", "done"));
+        assert_eq!(a.try_recv().unwrap().name, "done");
+        assert_eq!(also_a.try_recv().unwrap().conversation, "a");
+        assert!(b.try_recv().is_err(), "b saw nothing of a's or c's turns");
+        drop(a);
+        drop(also_a);
+        assert!(!bus.watched("a"), "nobody listens to a any more");
+        bus.publish(event("a", "done"));
+        assert_eq!(bus.subscribers.conversations(), vec!["b".to_string()]);
+    }
+
+    #[test]
+    fn subscriptions_that_ended_do_not_pile_up() {
+        let bus = LocalBus::default();
+        for n in 0..5000 {
+            drop(bus.subscribe(&format!("c{n}")));
+        }
+        let _kept = bus.subscribe("kept");
+        assert!(
+            bus.subscribers.channels.lock().unwrap().len() < 2100,
+            "ended subscriptions are swept"
+        );
+        assert_eq!(bus.subscribers.conversations(), vec!["kept".to_string()]);
     }
 }

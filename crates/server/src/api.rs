@@ -217,7 +217,8 @@ async fn load_conversation(state: &AppState, id: &str) -> Result<Conversation, A
         .ok_or_else(|| ApiError::conversation_not_found(id))
 }
 
-/// Forwards a turn's events to the request's own sink and publishes them for subscribers.
+/// Forwards a turn's events to the request's own sink and publishes them for subscribers —
+/// when the conversation has any: events nobody receives are not built.
 struct Publishing<'a> {
     inner: &'a dyn EventSink,
     events: &'a dyn EventBus,
@@ -225,35 +226,46 @@ struct Publishing<'a> {
 }
 
 impl Publishing<'_> {
-    fn publish(&self, name: &str, data: String) {
-        self.events.publish(PublishedEvent {
-            conversation: self.conversation.to_string(),
-            name: name.to_string(),
-            data,
-        });
+    fn watched(&self) -> bool {
+        self.events.watched(self.conversation)
+    }
+
+    fn publish(&self, name: &str, data: impl FnOnce() -> String) {
+        if self.watched() {
+            self.events.publish(PublishedEvent {
+                conversation: self.conversation.to_string(),
+                name: name.to_string(),
+                data: data(),
+            });
+        }
     }
 }
 
 impl EventSink for Publishing<'_> {
     fn event(&self, event: &TurnEvent) {
         self.inner.event(event);
-        let value = serde_json::to_value(event).unwrap_or(Value::Null);
-        self.publish(value["type"].as_str().unwrap_or("event"), value.to_string());
+        if self.watched() {
+            let value = serde_json::to_value(event).unwrap_or(Value::Null);
+            self.publish(value["type"].as_str().unwrap_or("event"), || {
+                value.to_string()
+            });
+        }
     }
     fn text_delta(&self, delta: &str) {
         self.inner.text_delta(delta);
-        self.publish("delta", json!({"text": delta}).to_string());
+        self.publish("delta", || json!({"text": delta}).to_string());
     }
 }
 
 /// Runs one turn under the conversation's lock: load, answer, save (the agent saves). Its
-/// events also go to every subscriber of the conversation.
+/// events also go to every subscriber of the conversation. Returns the turn's summary (the
+/// `done` event, and the answer to a JSON request) as JSON text.
 async fn locked_turn(
     state: &AppState,
     id: &str,
     text: &str,
     sink: &dyn EventSink,
-) -> Result<(Conversation, TurnOutput), ApiError> {
+) -> Result<String, ApiError> {
     let publishing = Publishing {
         inner: sink,
         events: state.events.as_ref(),
@@ -269,8 +281,9 @@ async fn locked_turn(
     state
         .metrics
         .turn(&conversation.agent, id, &output, started.elapsed());
-    publishing.publish("done", summary(&conversation, &output).to_string());
-    Ok((conversation, output))
+    let summary = summary(&conversation, &output).to_string();
+    publishing.publish("done", || summary.clone());
+    Ok(summary)
 }
 
 struct ChannelSink(mpsc::UnboundedSender<Event>);
@@ -325,8 +338,15 @@ pub async fn post_message(
     }
     if !wants_stream(&headers, &body) {
         // An unknown conversation is a 404 from the turn's own load.
-        let (conversation, output) = locked_turn(&state, &id, &text, &Quiet).await?;
-        return Ok(Json(summary(&conversation, &output)).into_response());
+        let summary = locked_turn(&state, &id, &text, &Quiet).await?;
+        return Ok((
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            summary,
+        )
+            .into_response());
     }
     // Unknown conversations are refused before any streaming starts.
     load_conversation(&state, &id).await?;
@@ -334,9 +354,7 @@ pub async fn post_message(
     tokio::spawn(async move {
         let sink = ChannelSink(tx.clone());
         let done = match locked_turn(&state, &id, &text, &sink).await {
-            Ok((conversation, output)) => Event::default()
-                .event("done")
-                .data(summary(&conversation, &output).to_string()),
+            Ok(summary) => Event::default().event("done").data(summary),
             Err(e) => Event::default()
                 .event("error")
                 .data(json!({"code": e.code, "message": e.message}).to_string()),
@@ -356,11 +374,12 @@ pub async fn conversation_events(
 ) -> Result<Response, ApiError> {
     load_conversation(&state, &id).await?;
     let stream =
-        BroadcastStream::new(state.events.subscribe()).filter_map(move |event| match event {
-            Ok(event) if event.conversation == id => Some(Ok::<_, Infallible>(
+        BroadcastStream::new(state.events.subscribe(&id)).filter_map(|event| match event {
+            Ok(event) => Some(Ok::<_, Infallible>(
                 Event::default().event(event.name).data(event.data),
             )),
-            _ => None,
+            // A subscriber too slow to keep up loses the oldest events, not the stream.
+            Err(_) => None,
         });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())

@@ -2,9 +2,14 @@
 //! advisory lock on its conversation for as long as it runs, so concurrent turns on one
 //! conversation — on any node — run one after the other.
 
+use sqlx::Connection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::sync::Arc;
 use switchboard_core::agent::Conversation;
-use switchboard_core::store::{ConversationStore, EventBus, PublishedEvent, StoreError, TurnLock};
+
+use switchboard_core::store::{
+    ConversationStore, EventBus, PublishedEvent, StoreError, Subscribers, TurnLock,
+};
 
 use crate::{backend, now_ms};
 
@@ -16,6 +21,21 @@ const MIGRATIONS: &[(&str, &str)] = &[(
 /// Keeps all migrations of all processes apart (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x5357_4254_4348;
 
+/// A connection that sat idle is pinged before use (it may have died with a restart or a
+/// failover); one in steady use is not — a ping is a round trip per query.
+fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > std::time::Duration::from_secs(1) {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// Conversations in PostgreSQL.
 pub struct PostgresStore {
     pool: PgPool,
@@ -24,7 +44,7 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects and applies pending migrations (one process at a time).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
+        let pool = pool_options()
             .max_connections(16)
             .acquire_timeout(std::time::Duration::from_secs(10))
             .connect(url)
@@ -132,17 +152,22 @@ const EVENTS_CHANNEL: &str = "switchboard_events";
 /// NOTIFY payloads must stay under 8000 bytes; bigger events travel without their details.
 const MAX_PAYLOAD: usize = 7_500;
 
-/// Turn events shared by every node through PostgreSQL LISTEN/NOTIFY.
+/// Events sent in one round trip at most.
+const BATCH: usize = 64;
+
+/// Turn events shared by every node through PostgreSQL LISTEN/NOTIFY. One task sends them,
+/// in order, batching what piled up while the previous batch was on its way.
 pub struct PostgresBus {
-    pool: PgPool,
-    local: tokio::sync::broadcast::Sender<PublishedEvent>,
+    outgoing: tokio::sync::mpsc::UnboundedSender<PublishedEvent>,
+    subscribers: Arc<Subscribers>,
 }
 
 impl PostgresBus {
-    /// Listens for every node's events (including this node's own) and relays them locally.
+    /// Listens for every node's events (including this node's own) and relays them to this
+    /// node's subscribers.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(4)
+        let pool = pool_options()
+            .max_connections(2)
             .connect(url)
             .await
             .map_err(backend)?;
@@ -150,41 +175,78 @@ impl PostgresBus {
             .await
             .map_err(backend)?;
         listener.listen(EVENTS_CHANNEL).await.map_err(backend)?;
-        let (local, _) = tokio::sync::broadcast::channel(1024);
-        let relay = local.clone();
+        let subscribers = Arc::new(Subscribers::default());
+        let relay = subscribers.clone();
         tokio::spawn(async move {
             // `recv` reconnects by itself after a dropped connection.
             while let Ok(notification) = listener.recv().await {
                 if let Ok(event) = serde_json::from_str::<PublishedEvent>(notification.payload()) {
-                    let _ = relay.send(event);
+                    relay.deliver(event);
                 }
             }
         });
-        Ok(Self { pool, local })
+        let (outgoing, pending) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(send_events(pool, pending));
+        Ok(Self {
+            outgoing,
+            subscribers,
+        })
+    }
+}
+
+/// The NOTIFY payload of an event: the event and a sequence number (PostgreSQL folds identical
+/// notifications of one transaction into one; two equal deltas in a batch must both arrive).
+fn payload(seq: u64, mut event: PublishedEvent) -> String {
+    let wire = |event: &PublishedEvent| {
+        let mut wire = serde_json::json!(event);
+        wire["seq"] = seq.into();
+        wire.to_string()
+    };
+    let mut payload = wire(&event);
+    if payload.len() > MAX_PAYLOAD {
+        event.data = serde_json::json!({"type": event.name, "truncated": true}).to_string();
+        payload = wire(&event);
+    }
+    payload
+}
+
+/// Sends queued events in order, a batch per round trip, until the bus is dropped.
+async fn send_events(
+    pool: PgPool,
+    mut pending: tokio::sync::mpsc::UnboundedReceiver<PublishedEvent>,
+) {
+    let mut seq = 0u64;
+    let mut batch = Vec::with_capacity(BATCH);
+    while pending.recv_many(&mut batch, BATCH).await > 0 {
+        let payloads: Vec<String> = batch
+            .drain(..)
+            .map(|event| {
+                seq += 1;
+                payload(seq, event)
+            })
+            .collect();
+        if let Err(e) = sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
+            .bind(EVENTS_CHANNEL)
+            .bind(&payloads)
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, events = payloads.len(), "publishing turn events failed");
+        }
     }
 }
 
 impl EventBus for PostgresBus {
-    fn publish(&self, mut event: PublishedEvent) {
-        let mut payload = serde_json::to_string(&event).unwrap_or_default();
-        if payload.len() > MAX_PAYLOAD {
-            event.data = serde_json::json!({"type": event.name, "truncated": true}).to_string();
-            payload = serde_json::to_string(&event).unwrap_or_default();
-        }
-        let pool = self.pool.clone();
-        tokio::spawn(async move {
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(EVENTS_CHANNEL)
-                .bind(payload)
-                .execute(&pool)
-                .await
-            {
-                tracing::warn!(error = %e, "publishing a turn event failed");
-            }
-        });
+    fn watched(&self, _conversation: &str) -> bool {
+        // A subscriber may sit on any node.
+        true
     }
 
-    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<PublishedEvent> {
-        self.local.subscribe()
+    fn publish(&self, event: PublishedEvent) {
+        let _ = self.outgoing.send(event);
+    }
+
+    fn subscribe(&self, conversation: &str) -> tokio::sync::broadcast::Receiver<PublishedEvent> {
+        self.subscribers.subscribe(conversation)
     }
 }

@@ -48,9 +48,65 @@ async fn sqlite_passes_the_store_suite() {
         .await
         .unwrap();
     suite(store).await;
-    for suffix in ["", "-wal", "-shm"] {
+    remove_sqlite(&path);
+}
+
+fn remove_sqlite(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", "-lock"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+}
+
+#[tokio::test]
+async fn a_sqlite_file_belongs_to_one_server() {
+    let path = std::env::temp_dir().join(format!("switchboard-one-{}.db", uuid::Uuid::new_v4()));
+    let first = switchboard_store::SqliteStore::open(&path).await.unwrap();
+    first
+        .save(&Conversation::new("kept", Identity::Anonymous))
+        .await
+        .unwrap();
+    let second = switchboard_store::SqliteStore::open(&path).await;
+    let error = second
+        .err()
+        .expect("a second server on the file is refused");
+    assert!(
+        error.to_string().contains("in use by another process"),
+        "{error}"
+    );
+    // The first one goes on undisturbed.
+    assert!(first.load("kept").await.unwrap().is_some());
+    drop(first);
+    remove_sqlite(&path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_every_save_across_checkpoints_and_reopening() {
+    let path = std::env::temp_dir().join(format!("switchboard-ckpt-{}.db", uuid::Uuid::new_v4()));
+    let store = switchboard_store::SqliteStore::open(&path).await.unwrap();
+    // Steady writes with no pause, enough for many checkpoints (each save adds a page or two
+    // to the WAL), some of them on the same conversation.
+    let saves = 12_000u32;
+    for n in 0..saves {
+        let mut conversation = Conversation::new(format!("c{}", n % 7000), Identity::Anonymous);
+        conversation.task_count = n;
+        store.save(&conversation).await.unwrap();
+    }
+    assert_eq!(store.version("c0").await.unwrap(), Some(2));
+    assert_eq!(store.version("c6999").await.unwrap(), Some(1));
+    // Without checkpoints that start the WAL over, it would hold every page written: ~90 MB.
+    let wal = std::fs::metadata(format!("{}-wal", path.display()))
+        .unwrap()
+        .len();
+    assert!(wal < 45_000_000, "the WAL grew to {wal} bytes");
+    drop(store);
+    let reopened = switchboard_store::SqliteStore::open(&path).await.unwrap();
+    for n in 0..7000u32 {
+        let loaded = reopened.load(&format!("c{n}")).await.unwrap().unwrap();
+        let last = if n < saves - 7000 { n + 7000 } else { n };
+        assert_eq!(loaded.task_count, last);
+    }
+    drop(reopened);
+    remove_sqlite(&path);
 }
 
 /// A fresh PostgreSQL database for one test, dropped afterwards; `None` when no server is
