@@ -16,6 +16,11 @@ use axum::Json;
 use axum::routing::post;
 use serde_json::{Value, json};
 
+// The floor allocates with what Switchboard allocates with, so the ratio compares work, not
+// allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SHOP_KEY: &str = "bench-shop-key-000";
 const WIDGET_SECRET: &str = "bench-widget-secret";
 

@@ -13,6 +13,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Turns allocate many short-lived buffers (JSON, HTTP); mimalloc serves them with less CPU
+// than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Connect an AI support agent to your company's APIs, safely.
 #[derive(Parser)]
 #[command(name = "switchboard", version, about)]

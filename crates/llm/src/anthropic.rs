@@ -123,7 +123,11 @@ impl ChatModel for AnthropicModel {
         let response = self
             .endpoint
             .transport
-            .post(&self.endpoint.url, headers, &self.body(request))
+            .post(
+                &self.endpoint.url,
+                &headers,
+                self.body(request).to_string().into_bytes(),
+            )
             .await?;
         let mut blocks: BTreeMap<u64, Block> = BTreeMap::new();
         if !self.endpoint.stream {

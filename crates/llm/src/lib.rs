@@ -22,6 +22,12 @@ pub enum BuildError {
     /// A provider that needs a key has none.
     #[error("the {0} provider needs `agent.model.api_key` (e.g. `${{OPENAI_API_KEY}}`)")]
     MissingKey(&'static str),
+    /// The key cannot be sent in a header.
+    #[error("the {0} provider's API key holds characters a header cannot carry")]
+    BadKey(&'static str),
+    /// The provider's URL is not one.
+    #[error("the {0} provider's URL is not valid: {1} (check `agent.model.base_url`)")]
+    BadUrl(&'static str, String),
 }
 
 /// The model the config asks for.

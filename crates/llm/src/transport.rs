@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use reqwest::header::HeaderMap;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::Value;
 use switchboard_core::config::Config;
 use switchboard_core::model::ModelError;
@@ -37,21 +37,23 @@ impl Transport {
         }
     }
 
-    /// POSTs JSON; retries connection errors, 429 and 5xx with exponential backoff (honouring
-    /// a short `Retry-After`). Returns a successful response.
+    /// POSTs a JSON body; retries connection errors, 429 and 5xx with exponential backoff
+    /// (honouring a short `Retry-After`). Returns a successful response.
     pub async fn post(
         &self,
-        url: &str,
-        headers: HeaderMap,
-        body: &Value,
+        url: &reqwest::Url,
+        headers: &HeaderMap,
+        body: Vec<u8>,
     ) -> Result<reqwest::Response, ModelError> {
+        let body = bytes::Bytes::from(body);
         let mut attempt = 0u32;
         loop {
             let sent = self
                 .client
-                .post(url)
+                .post(url.clone())
                 .headers(headers.clone())
-                .json(body)
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.clone())
                 .send()
                 .await;
             let retry_after = match sent {
@@ -101,7 +103,8 @@ impl Transport {
 
 /// Everything a network provider needs from the config: where to POST, with what.
 pub struct Endpoint {
-    pub url: String,
+    /// Parsed once: a URL is not parsed again per call.
+    pub url: reqwest::Url,
     pub model: String,
     pub api_key: Secret,
     pub stream: bool,
@@ -124,8 +127,10 @@ impl Endpoint {
             .as_ref()
             .map(|u| u.as_str().trim_end_matches('/').to_string())
             .unwrap_or_default();
+        let url = reqwest::Url::parse(&format!("{base}{path}"))
+            .map_err(|e| BuildError::BadUrl(provider, e.to_string()))?;
         Ok(Self {
-            url: format!("{base}{path}"),
+            url,
             model: m.model.clone(),
             api_key,
             stream: m.stream,
