@@ -599,110 +599,134 @@ async fn run(args: &[String]) {
         .display()
         .to_string();
 
-    // One pending order per task conversation (and the warm-up).
-    let mocks = Mocks::start("bench", turns / 2 + 100);
+    // Rounds alternate the systems, so a slow spell of this shared machine hits all of them;
+    // each row reports its median round (by CPU per turn).
+    let rounds: usize = arg(args, "--rounds", "3").parse().unwrap_or(3).max(1);
+    let conversations = turns / 2;
+    // One pending order per task conversation and warm-up, in every round.
+    let per_round = conversations + 50;
+    let mocks = Mocks::start("bench", rounds * per_round);
     let (model, shop) = (mocks.model.clone(), mocks.shop.clone());
 
-    let mut rows: Vec<(String, Value)> = Vec::new();
-    let stores = [
-        ("sqlite", "Switchboard (SQLite)", None),
-        (
-            "postgres",
-            "Switchboard (PostgreSQL)",
-            Some(postgres.as_str()),
-        ),
-    ];
-    for (system, name, database) in stores {
-        if !wanted(system) {
-            continue;
+    let mut measured: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut keep = |name: &str, result: Value| match measured.iter_mut().find(|(n, _)| n == name) {
+        Some((_, results)) => results.push(result),
+        None => measured.push((name.to_string(), vec![result])),
+    };
+    for round in 1..=rounds {
+        eprintln!("round {round} of {rounds}");
+        let stores = [
+            ("sqlite", "Switchboard (SQLite)", None),
+            (
+                "postgres",
+                "Switchboard (PostgreSQL)",
+                Some(postgres.as_str()),
+            ),
+        ];
+        for (system, name, database) in stores {
+            if !wanted(system) {
+                continue;
+            }
+            eprintln!("  measuring {name} …");
+            let (mut server, url, pid) = mocks.serve(&switchboard, "bench.yaml", database);
+            let warmup = create_conversations(&url, 100).await;
+            let _ = drive(url.clone(), warmup, concurrency).await;
+            let ids = create_conversations(&url, turns).await;
+            let recording = profile.as_deref().map(|dir| record(dir, system, pid));
+            let cpu_before = process_cpu(pid);
+            let mut result = drive(url, ids, concurrency).await;
+            let cpu = process_cpu(pid) - cpu_before;
+            stop_recording(recording);
+            result["cpu_ms_per_turn"] = json!(cpu * 1000.0 / turns as f64);
+            result["peak_rss_mib"] = json!(process_rss_kib(pid) as f64 / 1024.0);
+            let _ = server.kill();
+            let _ = server.wait();
+            keep(name, result);
         }
-        eprintln!("measuring {name} …");
-        let (mut server, url, pid) = mocks.serve(&switchboard, "bench.yaml", database);
-        let warmup = create_conversations(&url, 100).await;
-        let _ = drive(url.clone(), warmup, concurrency).await;
-        let ids = create_conversations(&url, turns).await;
-        let recording = profile.as_deref().map(|dir| record(dir, system, pid));
-        let cpu_before = process_cpu(pid);
-        let mut result = drive(url, ids, concurrency).await;
-        let cpu = process_cpu(pid) - cpu_before;
-        stop_recording(recording);
-        result["cpu_ms_per_turn"] = json!(cpu * 1000.0 / turns as f64);
-        result["peak_rss_mib"] = json!(process_rss_kib(pid) as f64 / 1024.0);
-        let _ = server.kill();
-        let _ = server.wait();
-        rows.push((name.to_string(), result));
+        if wanted("task") {
+            let name = "Switchboard task (SQLite)";
+            eprintln!("  measuring {name} …");
+            let (mut server, url, pid) = mocks.serve(&switchboard, "task.yaml", None);
+            let first_order = (round - 1) * per_round;
+            let warmup = create_verified(&url, 50).await;
+            let _ = drive_task(
+                url.clone(),
+                warmup,
+                first_order + conversations,
+                concurrency,
+            )
+            .await;
+            let ids = create_verified(&url, conversations).await;
+            let recording = profile.as_deref().map(|dir| record(dir, "task", pid));
+            let cpu_before = process_cpu(pid);
+            let mut result = drive_task(url, ids, first_order, concurrency).await;
+            let cpu = process_cpu(pid) - cpu_before;
+            stop_recording(recording);
+            result["cpu_ms_per_turn"] = json!(cpu * 1000.0 / (conversations * 2) as f64);
+            result["peak_rss_mib"] = json!(process_rss_kib(pid) as f64 / 1024.0);
+            let _ = server.kill();
+            let _ = server.wait();
+            keep(name, result);
+        }
+        if wanted("floor") {
+            eprintln!("  measuring the floor …");
+            let mut floor = pinned(
+                "1",
+                &me,
+                &[
+                    "floor",
+                    "--model",
+                    &model,
+                    "--shop",
+                    &shop,
+                    "--turns",
+                    &turns.to_string(),
+                    "--concurrency",
+                    &concurrency.to_string(),
+                ],
+            );
+            floor.stdout(Stdio::piped());
+            keep("Floor (bare Rust client)", run_json(floor));
+        }
+        if wanted("sdk") {
+            eprintln!("  measuring the OpenAI Agents SDK …");
+            let mut sdk = pinned(
+                "1",
+                &python,
+                &[
+                    "bench/agents_sdk.py",
+                    "--model",
+                    &model,
+                    "--shop",
+                    &shop,
+                    "--shop-key",
+                    SHOP_KEY,
+                    "--turns",
+                    &sdk_turns.to_string(),
+                    "--concurrency",
+                    &concurrency.to_string(),
+                ],
+            );
+            sdk.stdout(Stdio::piped());
+            keep("OpenAI Agents SDK (Python)", run_json(sdk));
+        }
     }
-    if wanted("task") {
-        let name = "Switchboard task (SQLite)";
-        eprintln!("measuring {name} …");
-        let (mut server, url, pid) = mocks.serve(&switchboard, "task.yaml", None);
-        let conversations = turns / 2;
-        let warmup = create_verified(&url, 50).await;
-        let _ = drive_task(url.clone(), warmup, conversations, concurrency).await;
-        let ids = create_verified(&url, conversations).await;
-        let recording = profile.as_deref().map(|dir| record(dir, "task", pid));
-        let cpu_before = process_cpu(pid);
-        let mut result = drive_task(url, ids, 0, concurrency).await;
-        let cpu = process_cpu(pid) - cpu_before;
-        stop_recording(recording);
-        result["cpu_ms_per_turn"] = json!(cpu * 1000.0 / (conversations * 2) as f64);
-        result["peak_rss_mib"] = json!(process_rss_kib(pid) as f64 / 1024.0);
-        let _ = server.kill();
-        let _ = server.wait();
-        rows.push((name.to_string(), result));
-    }
-    if wanted("floor") {
-        eprintln!("measuring the floor …");
-        rows.push((
-            "Floor (bare Rust client)".into(),
-            run_json({
-                let mut c = pinned(
-                    "1",
-                    &me,
-                    &[
-                        "floor",
-                        "--model",
-                        &model,
-                        "--shop",
-                        &shop,
-                        "--turns",
-                        &turns.to_string(),
-                        "--concurrency",
-                        &concurrency.to_string(),
-                    ],
-                );
-                c.stdout(Stdio::piped());
-                c
-            }),
-        ));
-    }
-    if wanted("sdk") {
-        eprintln!("measuring the OpenAI Agents SDK …");
-        rows.push((
-            "OpenAI Agents SDK (Python)".into(),
-            run_json({
-                let mut c = pinned(
-                    "1",
-                    &python,
-                    &[
-                        "bench/agents_sdk.py",
-                        "--model",
-                        &model,
-                        "--shop",
-                        &shop,
-                        "--shop-key",
-                        SHOP_KEY,
-                        "--turns",
-                        &sdk_turns.to_string(),
-                        "--concurrency",
-                        &concurrency.to_string(),
-                    ],
-                );
-                c.stdout(Stdio::piped());
-                c
-            }),
-        ));
-    }
+    let rows: Vec<(String, Value)> = measured
+        .into_iter()
+        .map(|(name, mut results)| {
+            results.sort_by(|a, b| {
+                let cpu = |r: &Value| r["cpu_ms_per_turn"].as_f64().unwrap_or(f64::MAX);
+                cpu(a).total_cmp(&cpu(b))
+            });
+            let cpus: Vec<String> = results
+                .iter()
+                .map(|r| format!("{:.3}", r["cpu_ms_per_turn"].as_f64().unwrap_or(f64::NAN)))
+                .collect();
+            let mut median = results[results.len() / 2].clone();
+            median["cpu_rounds"] = json!(cpus.join(" "));
+            (name, median)
+        })
+        .collect();
 
     let cpu = |name: &str| {
         rows.iter()
@@ -712,12 +736,12 @@ async fn run(args: &[String]) {
     };
     let switchboard_cpu = cpu("Switchboard (SQLite)");
     println!(
-        "lookup scenario: model → order_status (HTTP to the shop) → model; {turns} turns ({sdk_turns} for the SDK), {concurrency} in flight; mocks answer at once; Switchboard's conversations are created before the measured window\n"
+        "lookup scenario: model → order_status (HTTP to the shop) → model; {turns} turns ({sdk_turns} for the SDK), {concurrency} in flight; mocks answer at once; Switchboard's conversations are created before the measured window; {rounds} rounds, each row its median round\n"
     );
     println!(
-        "| system | turns/s | p50 ms | p99 ms | CPU ms/turn | CPU vs Switchboard (SQLite) | overhead p50 / p99 µs | peak RSS MiB | errors |"
+        "| system | turns/s | p50 ms | p99 ms | CPU ms/turn | CPU vs Switchboard (SQLite) | overhead p50 / p99 µs | peak RSS MiB | errors | CPU ms/turn, every round |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     for (name, r) in &rows {
         let num = |k: &str, digits: usize| {
             r[k].as_f64()
@@ -738,7 +762,7 @@ async fn run(args: &[String]) {
             .map(|c| format!("{:.1}×", c / switchboard_cpu))
             .unwrap_or_else(|| "—".into());
         println!(
-            "| {name} | {} | {} | {} | {} | {ratio} | {overhead} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {ratio} | {overhead} | {} | {} | {} |",
             num("turns_per_s", 0),
             num("p50_ms", 2),
             num("p99_ms", 2),
@@ -747,7 +771,8 @@ async fn run(args: &[String]) {
             r["errors"]
                 .as_u64()
                 .map(|e| e.to_string())
-                .unwrap_or_else(|| r["error"].to_string())
+                .unwrap_or_else(|| r["error"].to_string()),
+            r["cpu_rounds"].as_str().unwrap_or("—")
         );
     }
     println!(
@@ -968,7 +993,7 @@ async fn main() {
         Some("scale") => scale(&args).await,
         Some("soak") => soak(&args).await,
         _ => println!(
-            "usage: switchboard-bench run [--turns N] [--concurrency C] [--sdk-turns N] [--switchboard PATH] [--python PATH] [--postgres URL]\n       \
+            "usage: switchboard-bench run [--turns N] [--concurrency C] [--sdk-turns N] [--rounds N] [--systems sqlite,postgres,task,floor,sdk] [--profile DIR] [--switchboard PATH] [--python PATH] [--postgres URL]\n       \
              switchboard-bench mocks | drive --server URL | floor --model URL --shop URL\n\n\
              `bench/run` builds in release mode, installs the Python baseline and runs `run`."
         ),

@@ -197,14 +197,24 @@ fn wants_stream(headers: &HeaderMap, body: &PostMessage) -> bool {
     body.stream || header(headers, "accept").is_some_and(|a| a.contains("text/event-stream"))
 }
 
-fn summary(conversation: &Conversation, output: &TurnOutput) -> Value {
-    json!({
-        "reply": output.reply,
-        "events": output.events,
-        "handoff": conversation.handoff,
-        "task": conversation.task,
-        "timing": output.timing,
+/// A turn's outcome as the API answers it (and as the `done` event carries it), as JSON text.
+fn summary(conversation: &Conversation, output: &TurnOutput) -> String {
+    #[derive(serde::Serialize)]
+    struct Summary<'a> {
+        reply: &'a str,
+        events: &'a [TurnEvent],
+        handoff: &'a Option<String>,
+        task: &'a Option<switchboard_core::task::TaskRun>,
+        timing: &'a switchboard_core::agent::TurnTiming,
+    }
+    serde_json::to_string(&Summary {
+        reply: &output.reply,
+        events: &output.events,
+        handoff: &conversation.handoff,
+        task: &conversation.task,
+        timing: &output.timing,
     })
+    .expect("a turn summary always serializes")
 }
 
 /// The stored conversation, or a 404 with a stable code.
@@ -281,7 +291,7 @@ async fn locked_turn(
     state
         .metrics
         .turn(&conversation.agent, id, &output, started.elapsed());
-    let summary = summary(&conversation, &output).to_string();
+    let summary = summary(&conversation, &output);
     publishing.publish("done", || summary.clone());
     Ok(summary)
 }

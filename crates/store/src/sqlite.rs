@@ -2,9 +2,11 @@
 //! process (a write's "sent" record must), and only a power loss can take the last commits —
 //! the usual WAL trade, which saves an fsync per save.
 //!
-//! A SQLite file belongs to one server process: the store holds a lock on `<file>-lock` for
-//! as long as it is open, so a second process on the same file is refused at start instead of
-//! running turns the first one cannot see; turns are serialized in-process.
+//! A SQLite file belongs to one server process: the store opens it with SQLite's `unix-excl`
+//! VFS, which locks the file against other processes for as long as it is open — a second
+//! process on the same file is refused at start instead of running turns the first one cannot
+//! see — and keeps the WAL index in memory: no file-lock system calls per query. Turns are
+//! serialized in-process.
 //!
 //! Turns use one connection in place: a point read or an upsert of one row takes
 //! microseconds, less than handing it to another thread and back would cost. The one slow
@@ -31,7 +33,7 @@ const MIGRATIONS: &[(&str, &str)] = &[(
 )];
 
 /// Saves between two checkpoints (each save appends a few pages to the WAL).
-const CHECKPOINT_EVERY: usize = 256;
+const CHECKPOINT_EVERY: usize = 1024;
 
 /// WAL pages (4 KiB each) past which a checkpoint makes the WAL start over.
 const WAL_RESTART_FRAMES: i64 = 8192;
@@ -55,7 +57,6 @@ pub struct SqliteStore {
     locks: LocalLocks,
     saves_since_checkpoint: AtomicUsize,
     checkpointing: Arc<AtomicBool>,
-    _one_process: std::fs::File,
 }
 
 impl SqliteStore {
@@ -69,21 +70,26 @@ impl SqliteStore {
     }
 
     fn open_blocking(path: &std::path::Path) -> Result<Self, StoreError> {
-        let one_process = lock_file(path)?;
-        let connection = connect(path, BUSY_PATIENCE)?;
+        // The first access takes the file for this process, or finds another process has it.
+        let connection = connect(path, std::time::Duration::ZERO).map_err(|e| match e {
+            Busy => StoreError::Backend(format!(
+                "the SQLite file {} is in use by another process (one server per file; use PostgreSQL for several)",
+                path.display()
+            )),
+            Failed(e) => e,
+        })?;
         migrate(&connection)?;
         // The turns' connection waits for checkpoints asynchronously instead (`with_connection`).
         connection
             .busy_timeout(std::time::Duration::ZERO)
             .map_err(backend)?;
-        let checkpointer = connect(path, BUSY_PATIENCE)?;
+        let checkpointer = connect(path, BUSY_PATIENCE).map_err(Opening::into_error)?;
         Ok(Self {
             connection: Mutex::new(connection),
             checkpointer: Arc::new(Mutex::new(checkpointer)),
             locks: LocalLocks::default(),
             saves_since_checkpoint: AtomicUsize::new(0),
             checkpointing: Arc::new(AtomicBool::new(false)),
-            _one_process: one_process,
         })
     }
 
@@ -149,44 +155,48 @@ fn checkpoint(connection: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Takes `<file>-lock` for this process, or says which file another process holds.
-fn lock_file(path: &std::path::Path) -> Result<std::fs::File, StoreError> {
-    let lock_path = format!("{}-lock", path.display());
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| StoreError::Backend(format!("cannot create {lock_path}: {e}")))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Backend(format!(
-            "the SQLite file {} is in use by another process (one server per file; use PostgreSQL for several)",
-            path.display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(StoreError::Backend(format!("cannot lock {lock_path}: {e}")))
+/// Why a connection could not be opened.
+enum Opening {
+    /// Another process holds the file.
+    Busy,
+    Failed(StoreError),
+}
+use Opening::{Busy, Failed};
+
+impl Opening {
+    fn into_error(self) -> StoreError {
+        match self {
+            Busy => StoreError::Backend("the SQLite file is locked".into()),
+            Failed(e) => e,
         }
     }
 }
 
 /// A connection with the store's settings; `busy` is how long SQLite itself waits (sleeping
 /// the thread) when another connection holds the database.
-fn connect(path: &std::path::Path, busy: std::time::Duration) -> Result<Connection, StoreError> {
-    let connection = Connection::open(path).map_err(|e| {
-        StoreError::Backend(format!(
-            "cannot open the SQLite file {}: {e}",
-            path.display()
-        ))
-    })?;
-    connection.busy_timeout(busy).map_err(backend)?;
+fn connect(path: &std::path::Path, busy: std::time::Duration) -> Result<Connection, Opening> {
+    let connection =
+        Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), c"unix-excl")
+            .map_err(|e| {
+                Failed(StoreError::Backend(format!(
+                    "cannot open the SQLite file {}: {e}",
+                    path.display()
+                )))
+            })?;
+    connection
+        .busy_timeout(busy)
+        .map_err(|e| Failed(backend(e)))?;
     connection
         .execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA wal_autocheckpoint = 0;",
+             PRAGMA wal_autocheckpoint = 0;
+             PRAGMA cache_size = -32768;",
         )
-        .map_err(backend)?;
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy) => Busy,
+            _ => Failed(backend(e)),
+        })?;
     Ok(connection)
 }
 

@@ -57,25 +57,51 @@ fn remove_sqlite(path: &std::path::Path) {
     }
 }
 
+/// Set in the second process of `a_sqlite_file_belongs_to_one_server`: the file to try.
+const SECOND_SERVER: &str = "SWITCHBOARD_TEST_SECOND_SERVER";
+
 #[tokio::test]
 async fn a_sqlite_file_belongs_to_one_server() {
+    if let Ok(path) = std::env::var(SECOND_SERVER) {
+        // The second process: the file is taken.
+        let second = switchboard_store::SqliteStore::open(std::path::Path::new(&path)).await;
+        let error = second
+            .err()
+            .expect("a second server on the file is refused");
+        assert!(
+            error.to_string().contains("in use by another process"),
+            "{error}"
+        );
+        return;
+    }
     let path = std::env::temp_dir().join(format!("switchboard-one-{}.db", uuid::Uuid::new_v4()));
     let first = switchboard_store::SqliteStore::open(&path).await.unwrap();
     first
         .save(&Conversation::new("kept", Identity::Anonymous))
         .await
         .unwrap();
-    let second = switchboard_store::SqliteStore::open(&path).await;
-    let error = second
-        .err()
-        .expect("a second server on the file is refused");
+    // This very test, in a second process, tries the same file.
+    let second = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_sqlite_file_belongs_to_one_server",
+            "--test-threads=1",
+        ])
+        .env(SECOND_SERVER, &path)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&second.stdout);
     assert!(
-        error.to_string().contains("in use by another process"),
-        "{error}"
+        second.status.success() && said.contains("1 passed"),
+        "{said}{}",
+        String::from_utf8_lossy(&second.stderr)
     );
-    // The first one goes on undisturbed.
+    // The first one goes on undisturbed; once it is closed, the file is free again.
     assert!(first.load("kept").await.unwrap().is_some());
     drop(first);
+    let reopened = switchboard_store::SqliteStore::open(&path).await.unwrap();
+    assert!(reopened.load("kept").await.unwrap().is_some());
+    drop(reopened);
     remove_sqlite(&path);
 }
 
