@@ -282,7 +282,7 @@ impl ToolRunner for HttpToolRunner {
             .as_ref()
             .ok()
             .and_then(|body| identified_customer(tool, body));
-        let result = result.map(|body| select_response(tool, &body));
+        let result = result.map(|body| select_response(tool, body));
         let failure = result
             .as_ref()
             .err()

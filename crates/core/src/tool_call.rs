@@ -245,10 +245,10 @@ pub struct Selected {
 }
 
 /// Applies the tool's pointer, JMESPath and size cap to a parsed response body.
-pub fn select_response(tool: &Tool, body: &Value) -> Selected {
+pub fn select_response(tool: &Tool, mut body: Value) -> Selected {
     let mut value = match &tool.response.pointer {
-        Some(p) if !p.is_empty() => body.pointer(p).cloned().unwrap_or(Value::Null),
-        _ => body.clone(),
+        Some(p) if !p.is_empty() => body.pointer_mut(p).map(Value::take).unwrap_or(Value::Null),
+        _ => body,
     };
     if let Some(expression) = &tool.response.jmespath {
         value = expression
@@ -263,21 +263,44 @@ pub fn select_response(tool: &Tool, body: &Value) -> Selected {
 /// Caps a JSON value at `max_chars` characters of its compact text; a value over the cap
 /// becomes a truncated string of that text.
 pub fn cap_json(value: Value, max_chars: usize) -> Selected {
-    let text = match &value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+    let fits = match &value {
+        Value::String(s) => s.chars().count() <= max_chars,
+        other => compact_chars(other) <= max_chars,
     };
-    if text.chars().count() <= max_chars {
+    if fits {
         return Selected {
             value,
             truncated: false,
         };
     }
+    let text = match value {
+        Value::String(s) => s,
+        other => other.to_string(),
+    };
     let cut: String = text.chars().take(max_chars).collect();
     Selected {
         value: Value::String(cut),
         truncated: true,
     }
+}
+
+/// Characters in a value's compact JSON text, counted without building the text.
+fn compact_chars(value: &Value) -> usize {
+    struct Chars(usize);
+    impl std::io::Write for Chars {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            // Every UTF-8 character has exactly one byte that is not a continuation byte.
+            self.0 += bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut chars = Chars(0);
+    // Writing into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut chars, value);
+    chars.0
 }
 
 /// The customer an identifying lookup's response names (id, email).
@@ -295,4 +318,27 @@ pub fn identified_customer(tool: &Tool, body: &Value) -> Option<(String, Option<
         .and_then(Value::as_str)
         .map(str::to_string);
     Some((id, email))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn capping_counts_characters_of_the_compact_text() {
+        // {"city":"Zürich ☃"} is 19 characters (21 bytes).
+        let value = json!({"city": "Zürich ☃"});
+        assert_eq!(value.to_string().chars().count(), 19);
+        let kept = cap_json(value.clone(), 19);
+        assert!(!kept.truncated);
+        assert_eq!(kept.value, value);
+        let cut = cap_json(value, 18);
+        assert!(cut.truncated);
+        assert_eq!(cut.value, json!("{\"city\":\"Zürich ☃\""));
+        // A string is measured as itself, not as its quoted JSON.
+        assert!(!cap_json(json!("☃☃☃"), 3).truncated);
+        assert_eq!(cap_json(json!("☃☃☃☃"), 3).value, json!("☃☃☃"));
+    }
 }

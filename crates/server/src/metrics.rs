@@ -189,7 +189,12 @@ impl Metrics {
             }
         }
         let mut last = self.last_turn.lock().expect("metrics lock");
-        last.insert(conversation.to_string(), Instant::now());
+        match last.get_mut(conversation) {
+            Some(at) => *at = Instant::now(),
+            None => {
+                last.insert(conversation.to_string(), Instant::now());
+            }
+        }
         // Forget idle conversations now and then, even when nobody scrapes /metrics.
         if last.len() >= 1024 && last.len().is_power_of_two() {
             last.retain(|_, at| at.elapsed() < ACTIVE_WINDOW);
