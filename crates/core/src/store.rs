@@ -118,35 +118,42 @@ pub trait EventBus: Send + Sync {
     /// Sends an event (fire and forget: a lost event never fails a turn).
     fn publish(&self, event: PublishedEvent);
     /// Receives every event of this conversation published from now on.
-    fn subscribe(&self, conversation: &str) -> tokio::sync::broadcast::Receiver<PublishedEvent>;
+    fn subscribe(&self, conversation: &str) -> Subscription;
 }
 
-/// Events a conversation's subscribers buffer before the slowest one starts losing them.
+/// One subscriber's events, in order.
+pub type Subscription = tokio::sync::mpsc::Receiver<PublishedEvent>;
+
+/// Events one subscriber may have waiting; past that, a subscriber too slow to keep up loses
+/// the newest ones (its stream stays open). Queues take memory only for what waits in them,
+/// so idle subscriptions cost next to nothing.
 const SUBSCRIBER_BUFFER: usize = 256;
 
 /// This process's subscribers, by conversation: an event reaches only its own conversation's
 /// subscribers, however many conversations are watched at once.
 #[derive(Default)]
 pub struct Subscribers {
-    channels: Mutex<HashMap<String, tokio::sync::broadcast::Sender<PublishedEvent>>>,
+    channels: Mutex<HashMap<String, Vec<tokio::sync::mpsc::Sender<PublishedEvent>>>>,
 }
 
 impl Subscribers {
     /// Receives this conversation's events from now on.
-    pub fn subscribe(
-        &self,
-        conversation: &str,
-    ) -> tokio::sync::broadcast::Receiver<PublishedEvent> {
+    pub fn subscribe(&self, conversation: &str) -> Subscription {
+        let (sender, receiver) = tokio::sync::mpsc::channel(SUBSCRIBER_BUFFER);
         let mut channels = self.channels.lock().expect("subscribers");
-        // Channels whose subscribers are all gone are dropped now and then, so the map stays
-        // as small as the number of open subscriptions.
+        // Subscriptions that ended are dropped now and then, so the map stays as small as the
+        // number of open ones.
         if channels.len() >= 1024 && channels.len().is_power_of_two() {
-            channels.retain(|_, sender| sender.receiver_count() > 0);
+            channels.retain(|_, senders| {
+                senders.retain(|s| !s.is_closed());
+                !senders.is_empty()
+            });
         }
         channels
             .entry(conversation.to_string())
-            .or_insert_with(|| tokio::sync::broadcast::channel(SUBSCRIBER_BUFFER).0)
-            .subscribe()
+            .or_default()
+            .push(sender);
+        receiver
     }
 
     /// Whether this conversation has a subscriber here.
@@ -155,17 +162,23 @@ impl Subscribers {
             .lock()
             .expect("subscribers")
             .get(conversation)
-            .is_some_and(|sender| sender.receiver_count() > 0)
+            .is_some_and(|senders| senders.iter().any(|s| !s.is_closed()))
     }
 
     /// Hands the event to its conversation's subscribers here, if any.
     pub fn deliver(&self, event: PublishedEvent) {
         let mut channels = self.channels.lock().expect("subscribers");
-        if let Some(sender) = channels.get(&event.conversation)
-            && sender.send(event).is_err()
-        {
-            // Nobody listens any more.
-            channels.retain(|_, sender| sender.receiver_count() > 0);
+        let Some(senders) = channels.get_mut(&event.conversation) else {
+            return;
+        };
+        senders.retain(|sender| {
+            !matches!(
+                sender.try_send(event.clone()),
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_))
+            )
+        });
+        if senders.is_empty() {
+            channels.remove(&event.conversation);
         }
     }
 
@@ -175,7 +188,7 @@ impl Subscribers {
             .lock()
             .expect("subscribers")
             .iter()
-            .filter(|(_, sender)| sender.receiver_count() > 0)
+            .filter(|(_, senders)| senders.iter().any(|s| !s.is_closed()))
             .map(|(conversation, _)| conversation.clone())
             .collect()
     }
@@ -196,7 +209,7 @@ impl EventBus for LocalBus {
         self.subscribers.deliver(event);
     }
 
-    fn subscribe(&self, conversation: &str) -> tokio::sync::broadcast::Receiver<PublishedEvent> {
+    fn subscribe(&self, conversation: &str) -> Subscription {
         self.subscribers.subscribe(conversation)
     }
 }

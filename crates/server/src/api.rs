@@ -22,7 +22,7 @@ use switchboard_core::store::{EventBus, MemoryStore, PublishedEvent};
 use switchboard_core::tool_call::{TrustedContext, prepare_operator_call};
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
-use tokio_stream::wrappers::{BroadcastStream, UnboundedReceiverStream};
+use tokio_stream::wrappers::{ReceiverStream, UnboundedReceiverStream};
 
 use crate::error::ApiError;
 use crate::identity::{IdentityProof, establish};
@@ -383,14 +383,8 @@ pub async fn conversation_events(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     load_conversation(&state, &id).await?;
-    let stream =
-        BroadcastStream::new(state.events.subscribe(&id)).filter_map(|event| match event {
-            Ok(event) => Some(Ok::<_, Infallible>(
-                Event::default().event(event.name).data(event.data),
-            )),
-            // A subscriber too slow to keep up loses the oldest events, not the stream.
-            Err(_) => None,
-        });
+    let stream = ReceiverStream::new(state.events.subscribe(&id))
+        .map(|event| Ok::<_, Infallible>(Event::default().event(event.name).data(event.data)));
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())

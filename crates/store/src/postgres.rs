@@ -8,7 +8,7 @@ use std::sync::Arc;
 use switchboard_core::agent::Conversation;
 
 use switchboard_core::store::{
-    ConversationStore, EventBus, PublishedEvent, StoreError, Subscribers, TurnLock,
+    ConversationStore, EventBus, PublishedEvent, StoreError, Subscribers, Subscription, TurnLock,
 };
 
 use crate::{backend, now_ms};
@@ -246,7 +246,7 @@ impl EventBus for PostgresBus {
         let _ = self.outgoing.send(event);
     }
 
-    fn subscribe(&self, conversation: &str) -> tokio::sync::broadcast::Receiver<PublishedEvent> {
+    fn subscribe(&self, conversation: &str) -> Subscription {
         self.subscribers.subscribe(conversation)
     }
 }
