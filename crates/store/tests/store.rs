@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use switchboard_core::agent::Conversation;
 use switchboard_core::identity::Identity;
-use switchboard_core::store::ConversationStore;
+use switchboard_core::store::{ConversationStore, EventBus, PublishedEvent};
 
 async fn suite(store: Arc<dyn ConversationStore>) {
     // Round trip, replacing the state.
@@ -230,4 +230,54 @@ async fn postgres_passes_the_store_suite() {
     // Migrations are idempotent: a second process connecting later changes nothing.
     let again = switchboard_store::open(&url).await.unwrap();
     assert!(again.load("a").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn postgres_events_reach_every_node_in_order_even_when_equal() {
+    let Some((url, _guard)) = fresh_postgres().await else {
+        return;
+    };
+    // Two nodes: one publishes, both have a subscriber.
+    let here = switchboard_store::PostgresBus::connect(&url).await.unwrap();
+    let there = switchboard_store::PostgresBus::connect(&url).await.unwrap();
+    let mut watching_here = here.subscribe("c1");
+    let mut watching_there = there.subscribe("c1");
+    let mut other_conversation = there.subscribe("c2");
+    // A burst of events, published faster than one round trip each; two of them equal
+    // (PostgreSQL folds equal notifications of one transaction into one).
+    let names = [
+        "tool_call_started",
+        "delta",
+        "delta",
+        "tool_call_finished",
+        "done",
+    ];
+    for (n, name) in names.iter().enumerate() {
+        let data = if *name == "delta" {
+            "{\"text\":\"ok\"}".to_string()
+        } else {
+            format!("{{\"n\":{n}}}")
+        };
+        here.publish(PublishedEvent {
+            conversation: "c1".into(),
+            name: name.to_string(),
+            data,
+        });
+    }
+    for subscriber in [&mut watching_here, &mut watching_there] {
+        let mut seen = Vec::new();
+        while seen.len() < names.len() {
+            let event = tokio::time::timeout(Duration::from_secs(10), subscriber.recv())
+                .await
+                .expect("every event arrives")
+                .expect("the subscription stays open");
+            assert_eq!(event.conversation, "c1");
+            seen.push(event.name);
+        }
+        assert_eq!(seen, names, "in the order published, none folded");
+    }
+    assert!(
+        other_conversation.try_recv().is_err(),
+        "another conversation's subscriber sees none of them"
+    );
 }
