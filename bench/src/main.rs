@@ -311,15 +311,25 @@ fn process_cpu(pid: u32) -> f64 {
     ticks / 100.0
 }
 
-fn process_rss_kib(pid: u32) -> u64 {
+/// A `/proc/PID/status` memory field in KiB: `VmHWM` (peak RSS) or `VmRSS` (RSS now).
+fn status_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
         .find_map(|l| {
-            l.strip_prefix("VmHWM:")
+            l.strip_prefix(field)
+                .and_then(|v| v.strip_prefix(':'))
                 .map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0))
         })
         .unwrap_or(0)
+}
+
+fn process_rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM")
+}
+
+fn current_rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS")
 }
 
 /// `floor`: exactly the scenario's upstream calls (model, tool, model), no agent logic; prints
@@ -975,17 +985,6 @@ async fn soak(args: &[String]) {
     for (t, rss) in samples {
         println!("| {t} | {:.1} |", rss as f64 / 1024.0);
     }
-}
-
-fn current_rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("VmRSS:")
-                .map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0))
-        })
-        .unwrap_or(0)
 }
 
 #[tokio::main]

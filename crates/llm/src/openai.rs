@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_core::config::Config;
 use switchboard_core::model::{
-    ChatModel, Message, ModelError, ModelReply, ModelRequest, TextSink, ToolCall, ToolSpec,
+    ChatModel, Message, ModelError, ModelReply, ModelRequest, TextSink, ToolCall,
 };
 
 use crate::BuildError;
@@ -69,31 +69,17 @@ struct WireFunction<'a> {
 }
 
 /// An offered tool, as `{"type": "function", "function": {name, description, parameters}}`.
-struct WireTool<'a>(&'a ToolSpec);
+#[derive(Serialize)]
+struct WireTool<'a> {
+    r#type: &'static str,
+    function: WireToolFunction<'a>,
+}
 
-impl Serialize for WireTool<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Function<'a> {
-            name: &'a str,
-            description: &'a str,
-            parameters: &'a Value,
-        }
-        #[derive(Serialize)]
-        struct Tool<'a> {
-            r#type: &'static str,
-            function: Function<'a>,
-        }
-        Tool {
-            r#type: "function",
-            function: Function {
-                name: &self.0.name,
-                description: &self.0.description,
-                parameters: &self.0.parameters,
-            },
-        }
-        .serialize(serializer)
-    }
+#[derive(Serialize)]
+struct WireToolFunction<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
 }
 
 /// A non-streamed answer: only what the engine reads.
@@ -181,7 +167,18 @@ impl OpenAiModel {
             messages,
             max_tokens: self.endpoint.max_tokens,
             stream: self.endpoint.stream,
-            tools: request.tools.iter().map(WireTool).collect(),
+            tools: request
+                .tools
+                .iter()
+                .map(|t| WireTool {
+                    r#type: "function",
+                    function: WireToolFunction {
+                        name: &t.name,
+                        description: &t.description,
+                        parameters: &t.parameters,
+                    },
+                })
+                .collect(),
             temperature: self.endpoint.temperature,
         };
         serde_json::to_vec(&body).expect("a request body always serializes")
@@ -309,6 +306,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use serde_json::json;
+    use switchboard_core::model::ToolSpec;
 
     use super::*;
 

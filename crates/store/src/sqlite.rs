@@ -71,19 +71,24 @@ impl SqliteStore {
 
     fn open_blocking(path: &std::path::Path) -> Result<Self, StoreError> {
         // The first access takes the file for this process, or finds another process has it.
-        let connection = connect(path, std::time::Duration::ZERO).map_err(|e| match e {
-            Busy => StoreError::Backend(format!(
-                "the SQLite file {} is in use by another process (one server per file; use PostgreSQL for several)",
-                path.display()
-            )),
-            Failed(e) => e,
+        let connection = connect(path, std::time::Duration::ZERO).map_err(|e| {
+            match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseBusy) => StoreError::Backend(format!(
+                    "the SQLite file {} is in use by another process (one server per file; use PostgreSQL for several)",
+                    path.display()
+                )),
+                _ => StoreError::Backend(format!(
+                    "cannot open the SQLite file {}: {e}",
+                    path.display()
+                )),
+            }
         })?;
         migrate(&connection)?;
         // The turns' connection waits for checkpoints asynchronously instead (`with_connection`).
         connection
             .busy_timeout(std::time::Duration::ZERO)
             .map_err(backend)?;
-        let checkpointer = connect(path, BUSY_PATIENCE).map_err(Opening::into_error)?;
+        let checkpointer = connect(path, BUSY_PATIENCE).map_err(backend)?;
         Ok(Self {
             connection: Mutex::new(connection),
             checkpointer: Arc::new(Mutex::new(checkpointer)),
@@ -155,48 +160,18 @@ fn checkpoint(connection: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Why a connection could not be opened.
-enum Opening {
-    /// Another process holds the file.
-    Busy,
-    Failed(StoreError),
-}
-use Opening::{Busy, Failed};
-
-impl Opening {
-    fn into_error(self) -> StoreError {
-        match self {
-            Busy => StoreError::Backend("the SQLite file is locked".into()),
-            Failed(e) => e,
-        }
-    }
-}
-
 /// A connection with the store's settings; `busy` is how long SQLite itself waits (sleeping
 /// the thread) when another connection holds the database.
-fn connect(path: &std::path::Path, busy: std::time::Duration) -> Result<Connection, Opening> {
+fn connect(path: &std::path::Path, busy: std::time::Duration) -> rusqlite::Result<Connection> {
     let connection =
-        Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), c"unix-excl")
-            .map_err(|e| {
-                Failed(StoreError::Backend(format!(
-                    "cannot open the SQLite file {}: {e}",
-                    path.display()
-                )))
-            })?;
-    connection
-        .busy_timeout(busy)
-        .map_err(|e| Failed(backend(e)))?;
-    connection
-        .execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA wal_autocheckpoint = 0;
-             PRAGMA cache_size = -32768;",
-        )
-        .map_err(|e| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy) => Busy,
-            _ => Failed(backend(e)),
-        })?;
+        Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), c"unix-excl")?;
+    connection.busy_timeout(busy)?;
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA wal_autocheckpoint = 0;
+         PRAGMA cache_size = -32768;",
+    )?;
     Ok(connection)
 }
 

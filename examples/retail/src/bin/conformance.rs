@@ -86,7 +86,8 @@ struct Outcome {
     detail: String,
 }
 
-async fn tool_layer() -> Vec<Outcome> {
+/// The retail backend on a free port, and the retail agent's config pointing at it.
+async fn backend_and_config() -> (retail_demo::RetailHandle, Arc<Config>) {
     let retail = retail_demo::start("127.0.0.1:0".parse().expect("an address"))
         .await
         .expect("the backend starts");
@@ -95,6 +96,11 @@ async fn tool_layer() -> Vec<Outcome> {
         Config::from_yaml("examples/retail/switchboard.yaml", CONFIG, &vars)
             .unwrap_or_else(|e| panic!("{e}")),
     );
+    (retail, config)
+}
+
+async fn tool_layer() -> Vec<Outcome> {
+    let (retail, config) = backend_and_config().await;
     let runner = HttpToolRunner::new(config.clone());
     let tasks: Vec<Value> = serde_json::from_str(retail_demo::TASKS_JSON).expect("tasks.json");
     let expected: Value = serde_json::from_str(retail_demo::EXPECTED_JSON).expect("expected.json");
@@ -363,14 +369,7 @@ async fn conversations(runs: usize) -> Vec<(Outcome, usize, usize)> {
             0
         }
     }
-    let retail = retail_demo::start("127.0.0.1:0".parse().expect("an address"))
-        .await
-        .expect("the backend starts");
-    let vars = BTreeMap::from([("RETAIL_URL".to_string(), retail.url())]);
-    let config = Arc::new(
-        Config::from_yaml("examples/retail/switchboard.yaml", CONFIG, &vars)
-            .unwrap_or_else(|e| panic!("{e}")),
-    );
+    let (retail, config) = backend_and_config().await;
     let agent = Agent {
         model: Arc::new(switchboard_llm::OfflineEngine::new(config.clone())),
         tools: Arc::new(HttpToolRunner::new(config.clone())),
