@@ -11,7 +11,9 @@
 use serde_json::{Map, Value, json};
 
 use super::program::{InputExpr, Instr, Slot, TaskBody, TaskDef};
-use super::run::{Awaiting, TaskRun, WriteRecord, WriteState, idempotency_key, write_digest};
+use super::run::{
+    Awaiting, QueuedRequest, TaskRun, WriteRecord, WriteState, idempotency_key, write_digest,
+};
 use crate::agent::HANDOFF;
 use crate::agent::{Agent, CallEnd, Conversation, Recorder, TurnEvent, result_content};
 use crate::config::{Access, BoundSource, OnError};
@@ -194,7 +196,21 @@ impl Agent {
         text: &str,
         recorder: &mut Recorder<'_>,
     ) -> Result<Option<String>, String> {
-        let Some(task) = self.config.task(name).cloned() else {
+        if self.config.task(name).is_none() {
+            return Err(format!("There is no process called `{name}`."));
+        }
+        // Several requests in one message: they are done in the order they were written,
+        // each task with its own part of the message.
+        let (name, own_text) = if conversation.queued.is_empty() {
+            let mut requests = self.split_requests(name, text);
+            let first = requests.remove(0);
+            conversation.queued = requests;
+            (first.task, first.text)
+        } else {
+            (name.to_string(), text.to_string())
+        };
+        let text = own_text.as_str();
+        let Some(task) = self.config.task(&name).cloned() else {
             return Err(format!("There is no process called `{name}`."));
         };
         if !conversation.identity.allows(task.access) {
@@ -211,11 +227,101 @@ impl Agent {
             task: task.name.clone(),
             run_id: run_id.clone(),
         });
-        conversation.task = Some(TaskRun::new(run_id, &task.name));
+        let mut run = TaskRun::new(run_id, &task.name);
+        run.request = Some(text.to_string());
+        conversation.task = Some(run);
         match task.body {
             TaskBody::Steps(_) => Ok(Some(self.advance(conversation, text, true, recorder).await)),
             TaskBody::Instructions { .. } => Ok(None),
         }
+    }
+
+    /// Splits a message that asks for several tasks ("cancel #W1 and return the lamp from
+    /// #W2") at sentence and conjunction boundaries: each part goes with the task it asks for;
+    /// parts that ask for none stay with the request before (or, at the start, the first).
+    /// Returns the requests in the order written (one, the chosen task with the whole text,
+    /// when the message asks for one thing).
+    fn split_requests(&self, chosen: &str, text: &str) -> Vec<QueuedRequest> {
+        const JOINS: &[&str] = &[
+            " and ", " also ", " then ", " plus ", " und ", " dann ", " et ", " puis ", " y ",
+            " luego ", " en ", " dan ", " ook ",
+        ];
+        let whole = || {
+            vec![QueuedRequest {
+                task: chosen.to_string(),
+                text: text.to_string(),
+            }]
+        };
+        let mut parts: Vec<String> = Vec::new();
+        for sentence in text.split_inclusive(['.', ';', '!', '?', '\n']) {
+            let mut rest = sentence.to_string();
+            while let Some((at, join)) = JOINS
+                .iter()
+                .filter_map(|j| rest.to_lowercase().find(j).map(|at| (at, *j)))
+                .min_by_key(|(at, _)| *at)
+            {
+                parts.push(rest[..at].to_string());
+                rest = rest[at + join.len()..].to_string();
+            }
+            parts.push(rest);
+        }
+        let mut preamble = String::new();
+        let mut requests: Vec<QueuedRequest> = Vec::new();
+        for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            let asked = self
+                .config
+                .tasks
+                .iter()
+                .map(|t| (t, trigger_score(t, part)))
+                .filter(|(_, score)| *score >= 0.6)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(t, _)| t.name.clone());
+            match (asked, requests.last_mut()) {
+                (Some(task), Some(last)) if last.task == task => {
+                    last.text = format!("{} {part}", last.text);
+                }
+                (Some(task), _) => requests.push(QueuedRequest {
+                    task,
+                    text: format!("{preamble}{part}"),
+                }),
+                (None, Some(last)) => last.text = format!("{} {part}", last.text),
+                (None, None) => preamble = format!("{preamble}{part} "),
+            }
+        }
+        // The split must agree with the task that was chosen, or it is not used.
+        if requests.len() < 2 || !requests.iter().any(|r| r.task == chosen) {
+            return whole();
+        }
+        requests
+    }
+
+    /// When a task has ended this turn and the customer's message asked for more, starts the
+    /// next request (its reply follows the finished task's).
+    pub(crate) async fn start_queued(
+        &self,
+        conversation: &mut Conversation,
+        mut reply: String,
+        recorder: &mut Recorder<'_>,
+    ) -> String {
+        while conversation.task.is_none()
+            && conversation.handoff.is_none()
+            && !conversation.queued.is_empty()
+        {
+            let next = conversation.queued.remove(0);
+            let anything_else = phrase(Phrase::AnythingElse, self.language(conversation));
+            if let Some(kept) = reply.strip_suffix(anything_else) {
+                reply = kept.trim_end().to_string();
+            }
+            let more = match self
+                .start_task(conversation, &next.task, &next.text, recorder)
+                .await
+            {
+                Ok(Some(more)) | Err(more) => more,
+                Ok(None) => continue,
+            };
+            reply = format!("{reply}\n{more}");
+        }
+        reply
     }
 
     /// Right after a declined confirmation, a yes re-opens the task at that confirmation
@@ -273,6 +379,7 @@ impl Agent {
             Some(Awaiting::Confirmation { .. })
         );
         if is_cancel(text) {
+            conversation.queued.clear();
             self.end_task(conversation, "cancelled", recorder);
             return phrase(Phrase::Stopped, lang).into();
         }
