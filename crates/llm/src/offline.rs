@@ -288,8 +288,14 @@ impl OfflineEngine {
             .map(|t| (t, trigger_score(t, current)))
             .filter(|(_, score)| offers_tasks && *score >= 0.6)
             .max_by(|a, b| a.1.total_cmp(&b.1));
+        // A task that identifies the customer itself beats the identifying lookup alone
+        // ("my email is …, please cancel order …").
+        let identifying = |spec: &ToolSpec| {
+            self.tool(&spec.name)
+                .is_some_and(|t| t.identifies.is_some())
+        };
         if let Some((task, score)) = best_task
-            && best.is_none_or(|(_, tool_score)| score >= tool_score)
+            && best.is_none_or(|(spec, tool_score)| score >= tool_score || identifying(spec))
         {
             return Intent::StartTask(task.name.clone());
         }

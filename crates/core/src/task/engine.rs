@@ -56,9 +56,17 @@ fn example_score(task: &TaskDef, message: &str) -> f64 {
         .iter()
         .map(|e| overlap(&message_words, e))
         .fold(overlap(&message_words, &task.description) * 0.8, f64::max);
+    // A negative example counts only through what sets it apart ("cancel my subscription"
+    // against "cancel my order"): the message must hold one of its own words.
+    let own = task_words(task);
     let negative = task
         .negative_examples
         .iter()
+        .filter(|e| {
+            words(e)
+                .iter()
+                .any(|w| !own.contains(w) && message_words.contains(w))
+        })
         .map(|e| overlap(&message_words, e))
         .fold(0.0, f64::max);
     if negative >= positive { 0.0 } else { positive }
