@@ -100,6 +100,8 @@ pub struct AgentConfig {
     pub fallback: Option<String>,
     /// A fixed language for the engine's phrases; `None`: the customer's.
     pub language: Option<crate::understand::Lang>,
+    /// Additions to the built-in vocabularies.
+    pub vocabulary: crate::understand::Vocabulary,
 }
 
 /// Resolved model settings.

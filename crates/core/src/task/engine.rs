@@ -22,9 +22,7 @@ use crate::model::{ModelRequest, NoText, ToolCall, ToolSpec};
 use crate::tool_call::{
     CallFailure, FailureKind, PreparedCall, Selected, TrustedContext, prepare_operator_call,
 };
-use crate::understand::{
-    Consent, Phrase, asks_for_person, consent, is_cancel, is_correction, phrase,
-};
+use crate::understand::{Consent, Phrase, phrase};
 
 /// Most instructions one message may advance (a guard against a loop in a task's branches).
 const MAX_INSTRUCTIONS_PER_TURN: usize = 64;
@@ -349,7 +347,13 @@ impl Agent {
         let Awaiting::Declined { digests, question } = std::mem::take(&mut run.awaiting) else {
             return;
         };
-        if consent(text, self.language(conversation), Some(&question)) != Consent::Yes {
+        if self
+            .config
+            .agent
+            .vocabulary
+            .consent(text, self.language(conversation), Some(&question))
+            != Consent::Yes
+        {
             return;
         }
         recorder.emit(TurnEvent::TaskStarted {
@@ -386,12 +390,12 @@ impl Agent {
             conversation.task.as_ref().map(|r| &r.awaiting),
             Some(Awaiting::Confirmation { .. })
         );
-        if is_cancel(text) {
+        if self.config.agent.vocabulary.is_cancel(text) {
             conversation.queued.clear();
             self.end_task(conversation, "cancelled", recorder);
             return phrase(Phrase::Stopped, lang).into();
         }
-        if asks_for_person(text) {
+        if self.config.agent.vocabulary.asks_for_person(text) {
             let summary = format!(
                 "During task `{}` the customer asked for a person: \u{201c}{}\u{201d}",
                 task.name,
@@ -423,7 +427,12 @@ impl Agent {
                     && let Awaiting::Confirmation {
                         digests, question, ..
                     } = std::mem::take(&mut run.awaiting)
-                    && consent(text, lang, Some(&question)) == Consent::Yes
+                    && self
+                        .config
+                        .agent
+                        .vocabulary
+                        .consent(text, lang, Some(&question))
+                        == Consent::Yes
                 {
                     run.confirmed.extend(digests);
                 }
@@ -447,7 +456,7 @@ impl Agent {
             _ => return None,
         };
         let context = self.task_context(conversation);
-        if is_correction(text)
+        if self.config.agent.vocabulary.is_correction(text)
             || self
                 .slot_values(task, text, Some(&asked), &context)
                 .iter()
@@ -529,13 +538,29 @@ impl Agent {
                     let Some(slot) = task.slot(name) else {
                         continue;
                     };
-                    let text = value
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| value.to_string());
-                    // The engine checks the model's value like a typed answer.
+                    // Lists and addresses as the customer would write them ("a, b"; "street,
+                    // city, state ZIP"); the engine checks the model's value like a typed answer.
+                    let text = match value {
+                        Value::String(s) => s.clone(),
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|i| {
+                                i.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| i.to_string())
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        Value::Object(map) => map
+                            .values()
+                            .filter_map(Value::as_str)
+                            .filter(|s| !s.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        other => other.to_string(),
+                    };
                     if let Some(valid) =
-                        extract(&slot.property, &text, true, &mut Default::default())
+                        self.read_slot(slot, &text, true, &context, &mut Default::default())
                         && let Some(run) = conversation.task.as_mut()
                     {
                         run.slots.insert(name.clone(), valid);
@@ -769,7 +794,7 @@ impl Agent {
         let run = conversation.task.as_mut()?;
         // "Actually it's W2": changed slot values restart the run from its first instruction;
         // lookups run again and anything confirmed must be confirmed again.
-        if !first && is_correction(text) {
+        if !first && self.config.agent.vocabulary.is_correction(text) {
             let changed: Vec<(String, Value)> = self
                 .slot_values(task, text, None, &context)
                 .into_iter()
@@ -799,7 +824,12 @@ impl Agent {
                 digests,
                 question,
                 unclear,
-            } => match consent(text, lang, Some(&question)) {
+            } => match self
+                .config
+                .agent
+                .vocabulary
+                .consent(text, lang, Some(&question))
+            {
                 Consent::Yes => {
                     run.confirmed.extend(digests);
                     run.pc += 1;
