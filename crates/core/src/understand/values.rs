@@ -412,8 +412,53 @@ pub fn person_name(text: &str) -> Option<PersonName> {
         if run.len() == words[i + cue_len..].len() {
             ended_cleanly = true;
         }
+        // "it's Silva, Yara": a last name, a comma, a first name, and nothing more.
+        let after = &words[i + cue_len..];
+        if run.len() == 1
+            && after.len() == 2
+            && after[0].breaks
+            && name_like(&after[1])
+            && (capitalised(&after[1]) || lower_case_text)
+        {
+            return Some(PersonName {
+                first: Some(proper(&after[1].text)),
+                last: Some(run[0].clone()),
+            });
+        }
         let all_capitalised = words[i + cue_len..].iter().take(run.len()).all(capitalised);
         if !run.is_empty() && (ended_cleanly || all_capitalised) {
+            return Some(split_full(&run));
+        }
+    }
+    // A name that opens a message, set off by a comma or a number ("Yara Silva 77159, could
+    // you …", "Yara Silva, zip 77159 …").
+    let opening_words: Vec<&Word> = words
+        .iter()
+        .skip_while(|w| GREETINGS.contains(&w.folded.as_str()))
+        .collect();
+    let capitalised_run: Vec<&&Word> = opening_words
+        .iter()
+        .take_while(|w| name_like(w) && capitalised(w))
+        .take(3)
+        .collect();
+    if (2..=3).contains(&capitalised_run.len()) {
+        let last = capitalised_run[capitalised_run.len() - 1];
+        let next = opening_words.get(capitalised_run.len());
+        let set_off = last.breaks
+            || next.is_none()
+            || next.is_some_and(|n| {
+                n.text.chars().all(|c| c.is_ascii_digit()) || n.text.contains('@')
+            });
+        let middle_clean = capitalised_run[..capitalised_run.len() - 1]
+            .iter()
+            .all(|w| !w.breaks);
+        // With an identifying detail in the message (a code, an email), not a product name.
+        let with_detail = words.iter().any(|w| {
+            w.text.contains('@')
+                || (w.text.len() >= 4 && w.text.chars().all(|c| c.is_ascii_digit()))
+        });
+        if set_off && middle_clean && with_detail {
+            let run: Vec<String> = capitalised_run.iter().map(|w| proper(&w.text)).collect();
             return Some(split_full(&run));
         }
     }
@@ -1032,6 +1077,13 @@ mod tests {
             yusuf
         );
         assert_eq!(person_name("Ik ben Yusuf Rossi, postcode 19122"), yusuf);
+        assert_eq!(person_name("it's Silva, Yara"), name("Yara", Some("Silva")));
+        assert_eq!(
+            person_name("Yara Silva 77159 could you change 1355937109 in order #W9810810?"),
+            name("Yara", Some("Silva"))
+        );
+        assert_eq!(person_name("Order W1 is late, can you check"), None);
+        assert_eq!(person_name("Mechanical Keyboard, the clicky one"), None);
         assert_eq!(person_name("I'm looking to cancel an order"), None);
         assert_eq!(person_name("im looking to cancel an order"), None);
         assert_eq!(
