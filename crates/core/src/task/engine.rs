@@ -850,7 +850,10 @@ impl Agent {
         let run = conversation.task.as_mut()?;
         // "Actually it's W2": changed slot values restart the run from its first instruction;
         // lookups run again and anything confirmed must be confirmed again.
-        if !first && self.config.agent.vocabulary.is_correction(text) {
+        // At a confirmation a changed value is a correction even without "actually" ("no,
+        // #W1000003"): the task runs again with it and asks again.
+        let confirming = matches!(run.awaiting, Awaiting::Confirmation { .. });
+        if !first && (confirming || self.config.agent.vocabulary.is_correction(text)) {
             let changed: Vec<(String, Value)> = self
                 .slot_values(task, text, None, &context)
                 .into_iter()

@@ -567,6 +567,12 @@ pub struct Address {
     pub country: Option<String>,
 }
 
+/// Words after a number that show it is not a house number.
+const NOT_STREETS: &[&str] = &[
+    "order", "orders", "item", "items", "piece", "pieces", "of", "days", "day", "weeks", "dollars",
+    "usd", "euros", "x", "times", "and", "or", "is", "are", "was", "to", "for",
+];
+
 const UNIT_WORDS: &[&str] = &[
     "suite",
     "ste",
@@ -649,9 +655,19 @@ fn starts_with_number(part: &str) -> bool {
 }
 
 impl Address {
-    /// Whether street, city, state and postal code are all known.
+    /// Whether street, city, state and postal code are all known, and read as such: the
+    /// street starts with its number, the city has no digits.
     pub fn is_complete(&self) -> bool {
-        self.address1.is_some() && self.city.is_some() && self.state.is_some() && self.zip.is_some()
+        let street = self.address1.as_deref().is_some_and(|s| {
+            s.chars().next().is_some_and(|c| c.is_ascii_digit())
+                && s.chars().any(char::is_alphabetic)
+                && s.split_whitespace().count() <= 6
+        });
+        let city = self
+            .city
+            .as_deref()
+            .is_some_and(|c| !c.is_empty() && !c.chars().any(|ch| ch.is_ascii_digit()));
+        street && city && self.state.is_some() && self.zip.is_some()
     }
 
     /// Fills what `other` knows and this does not.
@@ -697,20 +713,41 @@ impl Address {
     /// Fort Worth, TX 76165, USA"): it starts at a house number; its parts are separated by
     /// commas (or recognised by shape: a unit, a state code, a postal code, a country).
     pub fn parse(text: &str) -> Address {
-        let mut address = Address::default();
-        // Start at the first number followed by a word (the house number).
-        let start = text
+        // The house number: a number followed by a space and a word (not "19122." nor "2
+        // items"); the first one from which a complete address reads wins.
+        let starts: Vec<usize> = text
             .char_indices()
-            .find(|(i, c)| {
+            .filter(|(i, c)| {
                 c.is_ascii_digit()
                     && (*i == 0 || !text[..*i].ends_with(|p: char| p.is_alphanumeric() || p == '#'))
-                    && starts_with_number(&text[*i..])
-                    && text[*i..]
-                        .split_whitespace()
-                        .nth(1)
-                        .is_some_and(|w| w.chars().next().is_some_and(char::is_alphabetic))
+                    && {
+                        let rest = &text[*i..];
+                        let number_end = rest
+                            .find(|c: char| !c.is_ascii_alphanumeric())
+                            .unwrap_or(rest.len());
+                        rest[number_end..].starts_with(' ')
+                            && rest.split_whitespace().nth(1).is_some_and(|w| {
+                                w.chars().next().is_some_and(char::is_alphabetic)
+                                    && !NOT_STREETS.contains(&fold(w).as_str())
+                            })
+                    }
             })
-            .map(|(i, _)| i);
+            .map(|(i, _)| i)
+            .collect();
+        let parsed: Vec<Address> = starts
+            .iter()
+            .map(|s| Self::parse_from(text, Some(*s)))
+            .collect();
+        parsed
+            .iter()
+            .position(Address::is_complete)
+            .or((!parsed.is_empty()).then_some(0))
+            .map(|i| parsed[i].clone())
+            .unwrap_or_else(|| Self::parse_from(text, None))
+    }
+
+    fn parse_from(text: &str, start: Option<usize>) -> Address {
+        let mut address = Address::default();
         let body = match start {
             Some(i) => &text[i..],
             None => text,
@@ -739,12 +776,17 @@ impl Address {
                 expanded.push(part);
             }
         }
-        let mut rest = Vec::new();
-        for part in expanded {
+        // Unclassified parts, and where the state or postal code came (the city is the
+        // unclassified part right before them; words after the address are not).
+        let mut rest: Vec<(usize, String)> = Vec::new();
+        let mut region_at = None;
+        for (index, part) in expanded.into_iter().enumerate() {
             if address.zip.is_none() && is_zip(&part) {
                 address.zip = Some(part);
+                region_at.get_or_insert(index);
             } else if address.state.is_none() && is_state(&part) {
                 address.state = Some(part);
+                region_at.get_or_insert(index);
             } else if address.country.is_none() && country(&part).is_some() {
                 address.country = country(&part).map(str::to_string);
             } else if address.address1.is_none() && starts_with_number(&part) && start.is_some() {
@@ -752,13 +794,19 @@ impl Address {
             } else if address.address2.is_none() && is_unit(&part) {
                 address.address2 = Some(part);
             } else {
-                rest.push(part);
+                rest.push((index, part));
             }
         }
-        // The city is the part right before the state (or the postal code).
-        if (address.address1.is_some() || address.state.is_some() || address.zip.is_some())
-            && let Some(city) = rest.pop()
-        {
+        let city = match region_at {
+            Some(at) => rest
+                .iter()
+                .rev()
+                .find(|(i, _)| *i < at)
+                .map(|(_, p)| p.clone()),
+            None if address.address1.is_some() => rest.last().map(|(_, p)| p.clone()),
+            None => None,
+        };
+        if let Some(city) = city {
             let city = city
                 .trim_start_matches(|c: char| !c.is_alphabetic())
                 .to_string();
@@ -1126,6 +1174,13 @@ mod tests {
         assert_eq!(a.state.as_deref(), Some("TX"));
         assert_eq!(a.zip.as_deref(), Some("76165"));
         assert_eq!(a.to_json()["country"], "USA");
+        let lines = Address::parse(
+            "i'm Noah Ito, zip 98187. order W4219264 should go to\n144 Lakeview Drive\nSuite 925\nNew York, NY 10228\nUSA\ninstead.",
+        );
+        assert_eq!(lines.address1.as_deref(), Some("144 Lakeview Drive"));
+        assert_eq!(lines.address2.as_deref(), Some("Suite 925"));
+        assert_eq!(lines.city.as_deref(), Some("New York"));
+        assert!(lines.is_complete());
         let b = Address::parse("my new address is 12 Elm Street, Austin TX 78701");
         assert_eq!(b.address1.as_deref(), Some("12 Elm Street"));
         assert_eq!(b.city.as_deref(), Some("Austin"));
