@@ -851,6 +851,12 @@ pub struct Choices<'a> {
     pub describe: &'a [String],
 }
 
+/// Whether a describing word is in the message, one typo forgiven in longer words ("PyPal").
+fn word_in(word: &str, message: &BTreeSet<String>) -> bool {
+    message.contains(word)
+        || (word.chars().count() >= 5 && message.iter().any(|m| super::consent::same_word(m, word)))
+}
+
 fn field_words(record: &Value, field: &str) -> BTreeSet<String> {
     match &record[field] {
         Value::String(s) => words(&s.replace('_', " ")),
@@ -888,7 +894,12 @@ impl Choices<'_> {
                 let score = self
                     .describe
                     .iter()
-                    .map(|f| field_words(r, f).intersection(&message).count())
+                    .map(|f| {
+                        field_words(r, f)
+                            .iter()
+                            .filter(|w| word_in(w, &message))
+                            .count()
+                    })
                     .sum();
                 (score, r)
             })
@@ -913,6 +924,13 @@ impl Choices<'_> {
             return Vec::new();
         };
         let records = self.records();
+        // "All of them", "the whole order": every record, when none is named on its own.
+        let all = || -> Vec<Value> {
+            records
+                .iter()
+                .filter_map(|r| r.get(self.value).cloned())
+                .collect()
+        };
         // A name word shared with another record's name ("smart" of "Smart Watch" and "Smart
         // Thermostat") does not name a record on its own.
         let named: Vec<&Value> = records
@@ -937,6 +955,9 @@ impl Choices<'_> {
                 .map(|f| field_words(r, f).intersection(&message).count())
                 .sum()
         };
+        if named.is_empty() && message.contains("all") {
+            return all();
+        }
         let mut chosen = Vec::new();
         for record in &named {
             let same_name: Vec<&&Value> = named
@@ -1244,6 +1265,7 @@ mod tests {
         );
         assert_eq!(choices.many("both lamps"), [json!("2"), json!("3")]);
         assert_eq!(choices.many("the black desk lamp"), [json!("3")]);
+        assert_eq!(choices.many("tout, la commande entière").len(), 4);
         let smart = json!([
             {"name": "Smart Watch", "item_id": "w"},
             {"name": "Smart Thermostat", "item_id": "t"}
@@ -1279,5 +1301,11 @@ mod tests {
         assert_eq!(choices.one("PayPal please"), Some(json!("paypal_3")));
         assert_eq!(choices.one("the gift card"), Some(json!("gift_card_4")));
         assert_eq!(choices.one("my credit card"), None);
+        assert_eq!(choices.one("mijn cadeaukaart"), Some(json!("gift_card_4")));
+        assert_eq!(
+            choices.one("über meine Geschenkkarte"),
+            Some(json!("gift_card_4"))
+        );
+        assert_eq!(choices.one("my PyPal"), Some(json!("paypal_3")));
     }
 }
