@@ -1000,6 +1000,7 @@ impl Agent {
                 if !known
                     && let Some(value) = self
                         .known_value(conversation, slot)
+                        .or_else(|| self.earlier_pair_value(conversation, task, slot, &context))
                         .or_else(|| self.earlier_value(conversation, slot, &context))
                     && let Some(run) = conversation.task.as_mut()
                 {

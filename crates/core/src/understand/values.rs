@@ -550,6 +550,41 @@ pub fn postal_code(text: &str, fits: &dyn Fn(&str) -> bool) -> Option<String> {
         .map(|i| words[*i].text.clone())
 }
 
+/// Pairs of ids the text links as "this one to that one" ("1355937109 to 9949163720", "A
+/// for B", "A → B", "A gegen B", "A par B"), in order.
+pub fn id_pairs(text: &str, fits: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
+    const LINKS: &[&str] = &[
+        "to", "for", "into", "with", "by", "->", "→", "=>", "instead", "swap", "becomes", "zu",
+        "gegen", "in", "durch", "par", "pour", "contre", "en", "por", "para", "naar", "voor",
+        "door", "tegen", "item", "the", "a", "an", "new", "one", "of", "neue", "nouveau", "nuevo",
+        "nieuwe",
+    ];
+    let words = split_words(text);
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if fits(&words[i].text) {
+            let partner = words[i + 1..]
+                .iter()
+                .take(5)
+                .take_while(|w| fits(&w.text) || LINKS.contains(&w.folded.as_str()))
+                .position(|w| fits(&w.text));
+            let linked = partner.is_some_and(|p| {
+                words[i + 1..i + 1 + p]
+                    .iter()
+                    .any(|w| !matches!(w.folded.as_str(), "item" | "the" | "a" | "an"))
+            });
+            if let (Some(p), true) = (partner, linked) {
+                pairs.push((words[i].text.clone(), words[i + 1 + p].text.clone()));
+                i += p + 2;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    pairs
+}
+
 /// A postal address, as far as the text gives it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Address {
@@ -1160,6 +1195,29 @@ mod tests {
             None
         );
         assert_eq!(person_name("I want to return the vacuum cleaner"), None);
+    }
+
+    #[test]
+    fn id_pairs_link_old_to_new() {
+        let ten = |t: &str| t.len() == 10 && t.chars().all(|c| c.is_ascii_digit());
+        assert_eq!(
+            id_pairs(
+                "No, that's not right. 8926329222 to 7160999700 and 5312063289 for 6956751343",
+                &ten
+            ),
+            vec![
+                ("8926329222".to_string(), "7160999700".to_string()),
+                ("5312063289".to_string(), "6956751343".to_string())
+            ]
+        );
+        assert_eq!(
+            id_pairs("the wristwatch (item 8886009523), 2407258246 instead", &ten),
+            Vec::<(String, String)>::new()
+        );
+        assert_eq!(
+            id_pairs("1111111111 2222222222", &ten),
+            Vec::<(String, String)>::new()
+        );
     }
 
     #[test]
