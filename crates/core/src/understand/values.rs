@@ -369,9 +369,16 @@ fn split_full(run: &[String]) -> PersonName {
 pub fn person_name(text: &str) -> Option<PersonName> {
     let words = split_words(text);
     let lower_case_text = !text.chars().any(char::is_uppercase);
-    // "Rossi, Yusuf"
+    // "Rossi, Yusuf" (alone, or set off: "Thomas, Liam, that's me")
     let bare: Vec<&Word> = words.iter().collect();
-    if let [last, first] = bare.as_slice()
+    let last_first = match bare.as_slice() {
+        [last, first] => Some((last, first)),
+        [last, first, ..] if first.breaks && capitalised(last) && capitalised(first) => {
+            Some((last, first))
+        }
+        _ => None,
+    };
+    if let Some((last, first)) = last_first
         && last.breaks
         && text.contains(',')
         && name_like(last)
@@ -398,7 +405,7 @@ pub fn person_name(text: &str) -> Option<PersonName> {
         let mut run = Vec::new();
         let mut ended_cleanly = false;
         for word in &words[i + cue_len..] {
-            if !name_like(word) || !(capitalised(word) || lower_case_text) || run.len() == 3 {
+            if !name_like(word) || run.len() == 3 {
                 ended_cleanly = NAME_ENDS.contains(&word.folded.as_str())
                     || word.text.chars().all(|c| c.is_ascii_digit());
                 break;
@@ -1182,6 +1189,18 @@ mod tests {
         );
         assert_eq!(person_name("Ik ben Yusuf Rossi, postcode 19122"), yusuf);
         assert_eq!(person_name("it's Silva, Yara"), name("Yara", Some("Silva")));
+        assert_eq!(
+            person_name("It's liam thomas here, my zip code is 20566."),
+            name("Liam", Some("Thomas"))
+        );
+        assert_eq!(
+            person_name("My name is yusuf gonzalez and my zip code is 91455."),
+            name("Yusuf", Some("Gonzalez"))
+        );
+        assert_eq!(
+            person_name("Thomas, Liam, that's me"),
+            name("Liam", Some("Thomas"))
+        );
         assert_eq!(
             person_name("Yara Silva 77159 could you change 1355937109 in order #W9810810?"),
             name("Yara", Some("Silva"))
