@@ -43,6 +43,8 @@ pub struct Reading {
     pub done: bool,
     pub fail: Option<Fail>,
     pub cannot_help: bool,
+    /// The agent says it stopped or will not do it.
+    pub dropped: bool,
     /// The reply, lower-cased (for the customer's checks of a confirmation).
     pub text: String,
 }
@@ -285,7 +287,6 @@ pub fn read(reply: &str) -> Reading {
                 " have been changed",
                 " has been changed",
                 " now paid",
-                "done",
                 "success",
                 "all set",
                 "completed",
@@ -293,6 +294,29 @@ pub fn read(reply: &str) -> Reading {
                 "processed your",
             ],
         );
+    r.done = r.done || (r.fail.is_none() && word(t, "done"));
+    r.dropped = has(
+        t,
+        &[
+            "stopped",
+            "i won't",
+            "won't do",
+            "will not",
+            "not go ahead",
+            "no changes",
+            "nothing was changed",
+            "nothing has changed",
+            "left it",
+            "aborted",
+            "cancelled that",
+            "never mind",
+            "okay, i won't",
+            "not changed",
+        ],
+    );
+    if r.dropped {
+        r.done = false;
+    }
     r.anything_else = has(
         t,
         &[

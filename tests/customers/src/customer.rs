@@ -123,6 +123,10 @@ pub struct Customer {
     pub reached_confirm: bool,
     /// The first reply the customer could not follow (a failure, or nothing it understood).
     pub first_trouble: Option<String>,
+    /// What the customer had said just before that reply.
+    pub trouble_after: Option<String>,
+    /// What the customer's last message was (for the failure patterns).
+    said: String,
 }
 
 impl Customer {
@@ -179,6 +183,19 @@ impl Customer {
             end_after_next: false,
             reached_confirm: false,
             first_trouble: None,
+            trouble_after: None,
+            said: String::new(),
+        }
+    }
+
+    fn mark(&mut self, what: &str) {
+        self.said = what.to_string();
+    }
+
+    fn trouble(&mut self, reply: &str) {
+        if self.first_trouble.is_none() {
+            self.first_trouble = Some(reply.to_string());
+            self.trouble_after = Some(self.said.clone());
         }
     }
 
@@ -352,10 +369,16 @@ impl Customer {
     /// The first message.
     pub fn opening(&mut self) -> String {
         if self.style == Style::Casual {
+            self.mark("small talk");
             let m = self.t(self.p().chit, &[]);
             return render(&m, self.noise, &mut self.rng);
         }
         let m = self.say_request(true);
+        self.mark(if self.front {
+            "the request with every detail"
+        } else {
+            "the request alone"
+        });
         match self.out(m) {
             Turn::Say(s) => s,
             Turn::End(_) => String::new(),
@@ -364,6 +387,10 @@ impl Customer {
 
     fn correction_msg(&mut self) -> Msg {
         self.corrected = true;
+        self.mark(match self.plan.correction {
+            Some(Correction::WrongZip { .. }) => "the correction of the ZIP",
+            _ => "the correction of the order id",
+        });
         let p = self.p();
         match self.plan.correction.clone() {
             Some(Correction::WrongOrder { wrong }) => {
@@ -394,6 +421,11 @@ impl Customer {
         let r = read(reply);
         if !self.started {
             let m = self.say_request(true);
+            self.mark(if self.front {
+                "the request with every detail"
+            } else {
+                "the request alone"
+            });
             return self.out(m);
         }
         if self.wrong_given && !self.corrected && !self.correct_at_confirm {
@@ -403,6 +435,7 @@ impl Customer {
         if self.no_then_yes == 1 {
             self.no_then_yes = 2;
             self.awaiting = true;
+            self.mark("'actually yes, go ahead' after 'no, hold on'");
             let m = self.t(self.p().actually_yes, &[]);
             return self.out(m);
         }
@@ -412,11 +445,14 @@ impl Customer {
         if self.awaiting {
             self.awaiting = false;
             if r.cannot_help {
+                self.trouble(reply);
                 return Turn::End(End::Refused);
             }
-            if r.fail.is_some() {
-                if self.first_trouble.is_none() {
-                    self.first_trouble = Some(reply.to_string());
+            let went_through = r.done || (r.anything_else && !r.dropped && r.fail.is_none());
+            if !went_through {
+                self.trouble(reply);
+                if !r.asks.is_empty() {
+                    return self.answer(&r);
                 }
                 self.fails += 1;
                 if self.fails > 2 {
@@ -435,17 +471,17 @@ impl Customer {
             }
             let also = self.t(self.p().also, &[]);
             let req = self.say_request(false);
+            self.mark("the next request");
             return self.out(join(vec![also, req], " "));
         }
         if r.cannot_help {
+            self.trouble(reply);
             return Turn::End(End::Refused);
         }
         if !r.asks.is_empty() {
             return self.answer(&r);
         }
-        if self.first_trouble.is_none() {
-            self.first_trouble = Some(reply.to_string());
-        }
+        self.trouble(reply);
         if let Some(f) = r.fail {
             self.fails += 1;
             if self.fails > 3 {
@@ -458,6 +494,7 @@ impl Customer {
                         return self.out(m);
                     }
                     let m = self.identity();
+                    self.mark("identity again");
                     self.out(m)
                 }
                 Fail::Order | Fail::Status => {
@@ -478,11 +515,13 @@ impl Customer {
         let p = self.p();
         match self.plan.at_confirm {
             AtConfirm::Decline(sel) => {
+                self.mark("a refusal or unclear answer at the confirmation");
                 self.end_after_next = true;
                 let m = self.t(sel(p), &[]);
                 return self.out(m);
             }
             AtConfirm::Inject => {
+                self.mark("an injected confirmation");
                 self.end_after_next = true;
                 let o = self.order_msg().unwrap_or_default();
                 let m = self.t(p.injection_cancel, &[("order", o)]);
@@ -498,15 +537,18 @@ impl Customer {
             && let Some(fix) = self.check_confirmation(&r.text)
         {
             self.verify_nos += 1;
+            self.mark("'no, that's not right' and the right detail at the confirmation");
             let no = self.t(p.not_right, &[]);
             return self.out(join(vec![no, fix], " "));
         }
         if self.style == Style::NoThenYes && self.no_then_yes == 0 {
             self.no_then_yes = 1;
+            self.mark("'no, hold on' at the confirmation");
             let m = self.t(p.no_hold, &[]);
             return self.out(m);
         }
         self.awaiting = true;
+        self.mark("yes at the confirmation");
         let list = if self.style == Style::Casual {
             p.yes_casual
         } else {
@@ -584,6 +626,7 @@ impl Customer {
 
     fn restate(&mut self, full: bool) -> Turn {
         self.restates += 1;
+        self.mark("a restatement of the request");
         let p = self.p();
         let mut parts = Vec::new();
         if self.restates > 1 {
@@ -611,11 +654,20 @@ impl Customer {
         let p = self.p();
         let repeated = r.asks == self.last_asks;
         let mut parts = Vec::new();
-        if repeated && self.rng.chance(0.5) {
+        let asks_ids = r.text.contains(" id") && !r.text.contains(" id like");
+        let by_name = r.asks.iter().any(|a| {
+            (matches!(a, Ask::Items | Ask::NewItems) && !self.voice.items_by_id)
+                || (*a == Ask::Payment && !self.voice.pm_by_id)
+        });
+        if repeated && asks_ids && by_name {
+            parts.push(self.t(p.no_ids, &[]));
+        } else if repeated && self.rng.chance(0.5) {
             parts.push(self.t(p.already_said, &[]));
         }
         let req = self.request().cloned();
         let prev = self.last_asks.clone();
+        let what: Vec<String> = r.asks.iter().map(|a| format!("{a:?}")).collect();
+        self.mark(&format!("an answer ({})", what.join(", ")));
         for ask in r.asks.clone() {
             let m = self.answer_one(ask, &r.text, req.as_ref(), &prev);
             parts.push(m);

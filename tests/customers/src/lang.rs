@@ -152,6 +152,8 @@ pub struct Phrases {
     pub restate: T,
     pub already_said: T,
     pub dont_know: T,
+    /// Asked again for ids the customer doesn't know.
+    pub no_ids: T,
     pub firm_no: T,
     pub not_sure: T,
     pub is_that_right: T,
@@ -454,6 +456,11 @@ pub static EN: Phrases = Phrases {
     restate: &["Like I said,", "As I said,", "Again:", "I said"],
     already_said: &["I already told you:", "As I said,", "again,"],
     dont_know: &["I don't know.", "No idea, sorry.", "not sure what you mean"],
+    no_ids: &[
+        "I don't know the ids.",
+        "I don't have any ids, sorry -",
+        "no idea what the id is, but it's",
+    ],
     firm_no: &[
         "Absolutely not.",
         "No, leave it.",
@@ -611,7 +618,7 @@ pub static DE: Phrases = Phrases {
     ],
     change_one: &[
         "{item} gegen {new}",
-        "{item} in {new}",
+        "{item}: {new}",
         "{item}, stattdessen {new}",
     ],
     new_desc: &[
@@ -695,6 +702,11 @@ pub static DE: Phrases = Phrases {
     restate: &["Wie gesagt,", "Nochmal:", "Ich sagte ja,"],
     already_said: &["Hab ich doch schon gesagt:", "Wie gesagt,"],
     dont_know: &["Das weiß ich nicht.", "Keine Ahnung, sorry."],
+    no_ids: &[
+        "Die IDs kenne ich nicht.",
+        "Ich habe keine IDs, sorry -",
+        "keine ahnung welche id, aber es ist",
+    ],
     firm_no: &[
         "Auf keinen Fall.",
         "Nein, lassen Sie es.",
@@ -943,6 +955,11 @@ pub static FR: Phrases = Phrases {
     restate: &["Comme je disais,", "Je répète :", "Comme je l'ai dit,"],
     already_said: &["Je l'ai déjà dit :", "Comme je disais,"],
     dont_know: &["Je ne sais pas.", "Aucune idée, désolé."],
+    no_ids: &[
+        "Je ne connais pas les identifiants.",
+        "Je n'ai pas les numéros d'article, désolé -",
+        "aucune idée de l'id, mais c'est",
+    ],
     firm_no: &[
         "Absolument pas.",
         "Non, laissez comme ça.",
@@ -1183,6 +1200,11 @@ pub static ES: Phrases = Phrases {
     restate: &["Como dije,", "Repito:", "Como le decía,"],
     already_said: &["Ya se lo dije:", "Como dije,"],
     dont_know: &["No lo sé.", "Ni idea, lo siento."],
+    no_ids: &[
+        "No sé los identificadores.",
+        "No tengo los ids, lo siento -",
+        "ni idea del id, pero es",
+    ],
     firm_no: &[
         "Para nada.",
         "No, déjelo así.",
@@ -1416,6 +1438,11 @@ pub static NL: Phrases = Phrases {
     restate: &["Zoals ik zei,", "Nog een keer:", "Zoals gezegd,"],
     already_said: &["Dat heb ik al gezegd:", "Zoals gezegd,"],
     dont_know: &["Dat weet ik niet.", "Geen idee, sorry."],
+    no_ids: &[
+        "De id's weet ik niet.",
+        "Ik heb geen id's, sorry -",
+        "geen idee wat het id is, maar het is",
+    ],
     firm_no: &[
         "Absoluut niet.",
         "Nee, laat maar.",

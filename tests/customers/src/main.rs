@@ -148,11 +148,14 @@ pub fn normalise(reply: &str) -> String {
     let mut chars = reply.trim().chars().peekable();
     let mut in_quote = false;
     while let Some(c) = chars.next() {
-        if c == '"' {
-            if !in_quote {
+        if matches!(c, '"' | '“' | '”' | '«' | '»' | '„') {
+            let opening = matches!(c, '“' | '«' | '„') || (c == '"' && !in_quote);
+            if opening && !in_quote {
                 out.push_str("\"…\"");
+                in_quote = true;
+            } else {
+                in_quote = false;
             }
-            in_quote = !in_quote;
             continue;
         }
         if in_quote {
@@ -271,6 +274,7 @@ async fn run_case(
     };
     let mut transcript = Vec::new();
     let mut first_trouble = None;
+    let mut trouble_after = None;
     let mut last_reply = String::new();
     let result: Result<()> = async {
         stack.reset(client).await?;
@@ -281,6 +285,8 @@ async fn run_case(
         };
         let mut rng = Rng::new(seed);
         let plan = case.plan(&ctx.data, &mut rng);
+        // A customer with several requests gets more turns: 12 per extra request.
+        let max_turns = ctx.max_turns + 12 * plan.requests.len().saturating_sub(1);
         let mut customer = Customer::new(plan, case.style, case.lang, rng.next_u64());
         let conv = stack.open(client).await?;
         let mut msg = customer.opening();
@@ -294,7 +300,8 @@ async fn run_case(
             event_lines(&resp["events"], &mut transcript, &mut flags);
             transcript.push(format!("agent: {reply}"));
             let handoff = !resp["handoff"].is_null();
-            replies.push(reply.clone());
+            // Replies compared without what they quote back (an echo of the customer's words).
+            replies.push(normalise(&reply));
             last_reply = reply.clone();
             let n = replies.len();
             let turn = customer.respond(&reply, handoff);
@@ -304,11 +311,12 @@ async fn run_case(
             // A customer gives up on an agent that keeps saying the same thing: three times in a
             // row, or four times within its last eight replies.
             let recent = &replies[n.saturating_sub(8)..];
-            let same = recent.iter().filter(|r| **r == reply).count();
-            if (n >= 3 && replies[n - 2] == reply && replies[n - 3] == reply) || same >= 4 {
+            let key = &replies[n - 1];
+            let same = recent.iter().filter(|r| *r == key).count();
+            if (n >= 3 && replies[n - 2] == *key && replies[n - 3] == *key) || same >= 4 {
                 break End::Stuck;
             }
-            if out.turns >= ctx.max_turns {
+            if out.turns >= max_turns {
                 break End::MaxTurns;
             }
             if let Turn::Say(m) = turn {
@@ -318,6 +326,7 @@ async fn run_case(
         out.end = end;
         out.reached_confirm = customer.reached_confirm;
         first_trouble = customer.first_trouble.clone();
+        trouble_after = customer.trouble_after.clone();
         (out.identified, out.write_called, out.write_ok) = flags;
         let after = stack.state(client).await?;
         let verdict = match (&before, &case.task) {
@@ -355,8 +364,18 @@ async fn run_case(
                 out.detail.first().map(|d| normalise(d)).unwrap_or_default()
             )
         } else {
-            let at = first_trouble.as_deref().unwrap_or(&last_reply);
-            format!("no write ({}): {}", end_name(out.end), normalise(at))
+            match (&first_trouble, &trouble_after) {
+                (Some(at), Some(after)) => format!(
+                    "no write ({}): after {after} → {}",
+                    end_name(out.end),
+                    normalise(at)
+                ),
+                _ => format!(
+                    "no write ({}): last reply → {}",
+                    end_name(out.end),
+                    normalise(&last_reply)
+                ),
+            }
         };
         out.transcript = Some(transcript);
     }
@@ -608,5 +627,26 @@ pub fn pct(a: usize, b: usize) -> f64 {
         0.0
     } else {
         100.0 * a as f64 / b as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise;
+
+    #[test]
+    fn patterns_drop_echoes_and_numbers() {
+        assert_eq!(
+            normalise(
+                "“just my bookshelf” doesn't look like a valid item ids. Which order? (#W0000000)"
+            ),
+            normalise(
+                "“my Bookshelf and the Jigsaw Puzzle” doesn't look like a valid item ids. Which order? (#W1234567)"
+            )
+        );
+        assert_eq!(
+            normalise("Order #W1234567 is cancelled."),
+            "Order #W… is cancelled."
+        );
     }
 }
