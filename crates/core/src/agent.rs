@@ -17,6 +17,7 @@ use crate::tool_call::{
     CallFailure, CallRefused, FailureKind, PreparedCall, Selected, TrustedContext,
     prepare_operator_call, prepare_read,
 };
+use crate::understand::{Phrase, phrase};
 use crate::user_data::UserDataOutcome;
 
 /// What the transcript keeps of one HTTP call: secrets already redacted.
@@ -225,6 +226,10 @@ pub struct Conversation {
     /// Set once the conversation is handed off to a human: the summary.
     #[serde(default)]
     pub handoff: Option<String>,
+    /// A task whose confirmation the customer declined in the previous message, kept for
+    /// one message so that "actually, yes" can still confirm it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declined: Option<crate::task::TaskRun>,
     /// Where the last task ended in `messages` (values before it belonged to that task).
     #[serde(default)]
     pub last_task_end: usize,
@@ -333,9 +338,6 @@ pub const HANDOFF: &str = "handoff";
 /// Ends the active model-driven task.
 pub const FINISH_TASK: &str = "finish_task";
 
-const HANDED_OFF: &str = "A person from our team has this conversation now and will reply here.";
-const HANDOFF_REPLY: &str = "I'm handing this over to a person from our team, who will reply here.";
-
 /// How one model-chosen call ended: the tool message for the model, and a reply that ends the
 /// turn now (a confirmation question, a task's first question, a handoff).
 pub(crate) struct CallEnd {
@@ -367,6 +369,19 @@ impl Agent {
             clock: self.clock.clone(),
             store,
         }
+    }
+
+    /// The language the engine speaks in this conversation: the configured one, else the
+    /// customer's (recognised from their recent messages), else English.
+    pub fn language(&self, conversation: &Conversation) -> crate::understand::Lang {
+        self.config.agent.language.unwrap_or_else(|| {
+            crate::understand::Lang::of_conversation(conversation.messages.iter().filter_map(|m| {
+                match m {
+                    Message::User { content } => Some(content.as_str()),
+                    _ => None,
+                }
+            }))
+        })
     }
 
     /// The user data the agent has, if any.
@@ -493,8 +508,9 @@ impl Agent {
         conversation.messages.push(Message::User {
             content: text.to_string(),
         });
+        self.reopen_declined(conversation, text, &mut recorder);
         let reply = if conversation.handoff.is_some() {
-            HANDED_OFF.to_string()
+            phrase(Phrase::WithAPerson, self.language(conversation)).to_string()
         } else if conversation.task.is_some() {
             self.task_turn(conversation, text, &mut recorder).await
         } else {
@@ -680,7 +696,7 @@ impl Agent {
             summary: summary.clone(),
         });
         conversation.handoff = Some(summary);
-        HANDOFF_REPLY.to_string()
+        phrase(Phrase::HandingOff, self.language(conversation)).to_string()
     }
 
     async fn refresh_user_data(

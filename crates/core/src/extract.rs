@@ -1,6 +1,7 @@
 //! Reading values out of customer messages, deterministically: content words, value tokens,
-//! schema-typed extraction (enums, emails, numbers, dates, patterns), yes/no, cancel and
-//! correction recognition. Used by the task engine and the offline engine alike.
+//! schema-typed extraction (enums, emails, numbers, dates, patterns). Consent, cancel and
+//! correction are recognised in [`crate::understand`]. Used by the task engine and the
+//! offline engine alike.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -22,16 +23,20 @@ const STOPWORDS: &[&str] = &[
     "just", "some", "any", "get", "has", "have", "s",
 ];
 
-/// Lower-cased content words, lightly stemmed (plural `s` dropped).
+/// Content words, by meaning: lower-cased, accents folded, phrases of the five languages and
+/// common paraphrases mapped to one English word ("send it back" → `return`, "stornieren" →
+/// `cancel`; see [`crate::understand::canonical_tokens`]), lightly stemmed (plural `s` dropped).
 pub fn words(text: &str) -> BTreeSet<String> {
-    text.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && !STOPWORDS.contains(w))
+    let normal = crate::understand::Normal::new(text);
+    crate::understand::canonical_tokens(&normal.tokens)
+        .into_iter()
+        .map(|w| w.replace('\'', ""))
+        .filter(|w| !w.is_empty() && !STOPWORDS.contains(&w.as_str()))
         .map(|w| {
             if w.len() > 3 {
-                w.strip_suffix('s').unwrap_or(w).to_string()
+                w.strip_suffix('s').map(str::to_string).unwrap_or(w)
             } else {
-                w.to_string()
+                w
             }
         })
         .collect()
@@ -84,18 +89,16 @@ pub fn extract(
     let kind = property["type"].as_str().unwrap_or("string");
     if let Some(choices) = property["enum"].as_array() {
         let lower = text.to_lowercase();
-        return choices
-            .iter()
-            .find(|c| {
-                c.as_str().is_some_and(|c| {
-                    let c = c.to_lowercase();
-                    lower
-                        .split(|ch: char| !ch.is_alphanumeric() && ch != '_' && ch != '-')
-                        .any(|w| w == c)
-                        || (c.contains(' ') && lower.contains(&c))
-                })
+        let exact = choices.iter().find(|c| {
+            c.as_str().is_some_and(|c| {
+                let c = c.to_lowercase();
+                lower
+                    .split(|ch: char| !ch.is_alphanumeric() && ch != '_' && ch != '-')
+                    .any(|w| w == c)
+                    || (c.contains(' ') && lower.contains(&c))
             })
-            .cloned();
+        });
+        return exact.cloned().or_else(|| enum_by_meaning(choices, text));
     }
     let candidates = tokens(text);
     if kind == "array" {
@@ -133,17 +136,12 @@ pub fn extract(
         return (kind == "number" || value.is_i64() || value.is_u64()).then_some(value);
     }
     if kind == "boolean" {
-        let w = words(text);
-        if ["yes", "yeah", "yep", "true", "sure"]
-            .iter()
-            .any(|y| w.contains(*y))
-        {
-            return Some(json!(true));
-        }
-        if ["no", "nope", "false"].iter().any(|n| w.contains(*n)) {
-            return Some(json!(false));
-        }
-        return None;
+        let lang = crate::understand::Lang::detect(text).unwrap_or_default();
+        return match crate::understand::consent(text, lang, None) {
+            crate::understand::Consent::Yes => Some(json!(true)),
+            crate::understand::Consent::No => Some(json!(false)),
+            crate::understand::Consent::Unclear => None,
+        };
     }
     if let Some(pattern) = property["pattern"].as_str() {
         let full = anchored(pattern)?;
@@ -161,6 +159,29 @@ pub fn extract(
     // A free-text string is taken only as the answer to its own question.
     let whole = text.trim();
     (asked && !whole.is_empty()).then(|| json!(whole))
+}
+
+/// The one allowed value whose meaning the message carries best ("bought it by accident" →
+/// "ordered by mistake"): most of the value's content words, by meaning, are in the message,
+/// and no other value fits as well.
+fn enum_by_meaning(choices: &[Value], text: &str) -> Option<Value> {
+    let message = words(text);
+    let mut scored: Vec<(f64, &Value)> = choices
+        .iter()
+        .filter_map(|c| {
+            c.as_str()
+                .map(|s| (overlap(&message, &s.replace('_', " ")), c))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    match scored.as_slice() {
+        [(best, value), rest @ ..]
+            if *best >= 0.5 && rest.first().is_none_or(|(second, _)| second < best) =>
+        {
+            Some((*value).clone())
+        }
+        _ => None,
+    }
 }
 
 /// Renders a JSON value for a customer: `key: value` lines for objects, items for arrays.
@@ -224,131 +245,9 @@ pub fn find_date(text: &str) -> Option<String> {
     })
 }
 
-const YES: &[&str] = &[
-    "yes",
-    "y",
-    "yeah",
-    "yep",
-    "yup",
-    "sure",
-    "ok",
-    "okay",
-    "confirm",
-    "confirmed",
-    "correct",
-    "right",
-    "absolutely",
-    "definitely",
-    "please do",
-    "go ahead",
-    "do it",
-    "that's right",
-    "that is right",
-    "sounds good",
-];
-const NO: &[&str] = &[
-    "no", "n", "nope", "nah", "don't", "do not", "not now", "negative", "wait", "hold on", "stop",
-];
-
-/// Recognises an explicit yes or no. Anything ambiguous ("yes and no", "maybe") is `None`.
-pub fn yes_no(text: &str) -> Option<bool> {
-    let lower = text.to_lowercase().replace(['’', '`'], "'");
-    let cleaned: String = lower
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '\'' || c == ' ' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    let cleaned = format!(
-        " {} ",
-        cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
-    );
-    let has = |list: &[&str]| list.iter().any(|p| cleaned.contains(&format!(" {p} ")));
-    match (has(YES), has(NO)) {
-        (true, false) => Some(true),
-        (false, true) => Some(false),
-        _ => None,
-    }
-}
-
-const CANCEL: &[&str] = &[
-    "never mind",
-    "nevermind",
-    "forget it",
-    "forget about it",
-    "cancel that",
-    "cancel this",
-    "stop this",
-    "don't bother",
-    "i changed my mind",
-    "changed my mind",
-    "abort",
-    "quit",
-    "leave it",
-];
-
-/// Whether the message abandons what is in progress ("never mind", "forget it").
-pub fn is_cancel(text: &str) -> bool {
-    let lower = text.to_lowercase().replace('’', "'");
-    CANCEL.iter().any(|p| lower.contains(p))
-}
-
-const CORRECTION: &[&str] = &[
-    "actually",
-    "i meant",
-    "sorry, it's",
-    "sorry it's",
-    "no, it's",
-    "no it's",
-    "correction",
-    "wrong",
-    "instead",
-    "change it to",
-    "make it",
-];
-
-/// Whether the message corrects something given earlier ("actually it's W2").
-pub fn is_correction(text: &str) -> bool {
-    let lower = text.to_lowercase().replace('’', "'");
-    CORRECTION.iter().any(|p| lower.contains(p))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn yes_and_no_variants() {
-        for y in [
-            "yes",
-            "Yes please",
-            "yep!",
-            "sure, go ahead",
-            "OK",
-            "that's right",
-            "Confirm",
-        ] {
-            assert_eq!(yes_no(y), Some(true), "{y}");
-        }
-        for n in ["no", "Nope.", "no thanks", "don't", "not now", "wait"] {
-            assert_eq!(yes_no(n), Some(false), "{n}");
-        }
-        for unclear in ["maybe", "yes and no", "what?", "W1000001"] {
-            assert_eq!(yes_no(unclear), None, "{unclear}");
-        }
-    }
-
-    #[test]
-    fn cancel_and_correction() {
-        assert!(is_cancel("Never mind, forget it"));
-        assert!(!is_cancel("cancel my order"));
-        assert!(is_correction("actually it's W1000001"));
-        assert!(!is_correction("W1000001"));
-    }
 
     #[test]
     fn dates_are_real() {

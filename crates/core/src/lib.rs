@@ -15,4 +15,5 @@ pub mod store;
 pub mod task;
 pub mod template;
 pub mod tool_call;
+pub mod understand;
 pub mod user_data;

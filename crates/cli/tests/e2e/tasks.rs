@@ -158,6 +158,142 @@ async fn no_at_the_confirmation_writes_nothing() {
     assert_eq!(shop.order_status("W1000002").as_deref(), Some("pending"));
 }
 
+/// The replies that once sent the cancellation in the demo: none of them may write, in any
+/// of the five languages; each is answered by restating the action or by "nothing changed".
+#[tokio::test]
+async fn refusals_questions_and_hedges_at_the_confirmation_never_write() {
+    let (shop, agent) = offline_shop().await;
+    for (i, reply) in [
+        "absolutely not",
+        "not correct",
+        "that's not right",
+        "I'm not sure",
+        "is that right?",
+        "are you sure?",
+        "I never said yes",
+        "I won't confirm anything.",
+        "I can't confirm that.",
+        "yes but first tell me when the refund arrives",
+        "quite",
+        "nein, lieber nicht",
+        "oui, si c'est possible",
+        "si puedes hacerlo mañana",
+        "ja maar eerst wil ik de prijs weten",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut conversation = Conversation::new(format!("refuse{i}"), alice());
+        let (replies, _) = play(
+            &agent,
+            &mut conversation,
+            &["Please cancel order W1000002, I ordered by mistake", reply],
+        )
+        .await;
+        assert_eq!(
+            replies[0],
+            "Cancel order W1000002 (Desk lamp) because \"ordered by mistake\"?"
+        );
+        assert!(
+            !replies[1].contains("is cancelled"),
+            "{reply:?} got {:?}",
+            replies[1]
+        );
+    }
+    assert!(writes(&shop).is_empty());
+    assert_eq!(shop.order_status("W1000002").as_deref(), Some("pending"));
+}
+
+#[tokio::test]
+async fn no_then_actually_yes_writes_once_and_two_unclear_answers_offer_a_person() {
+    let (shop, agent) = offline_shop().await;
+    let mut conversation = Conversation::new("noyes", alice());
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "Please cancel order W1000002, I ordered by mistake",
+            "No, hold on.",
+            "Actually, yes, go ahead.",
+        ],
+    )
+    .await;
+    assert_eq!(
+        replies[1],
+        "OK, I haven't changed anything. Is there anything else I can help with?"
+    );
+    assert!(
+        replies[2].starts_with("Done — order W1000002 is cancelled"),
+        "{}",
+        replies[2]
+    );
+    assert_eq!(
+        finished(&events),
+        ["cancel_order:declined", "cancel_order:done"]
+    );
+    assert_eq!(writes(&shop).len(), 1);
+
+    // A no followed by anything but a yes forgets the proposal.
+    let mut conversation = Conversation::new("noother", alice());
+    let (replies, _) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "Please cancel order W1000003, I ordered by mistake",
+            "no",
+            "what's my plan?",
+            "yes",
+        ],
+    )
+    .await;
+    assert!(!replies[3].contains("is cancelled"), "{}", replies[3]);
+    assert_eq!(shop.order_status("W1000003").as_deref(), Some("pending"));
+
+    let mut conversation = Conversation::new("unclear", alice());
+    let (replies, events) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "Please cancel order W1000003, I ordered by mistake",
+            "hmm",
+            "I guess",
+            "can I talk to a person?",
+        ],
+    )
+    .await;
+    assert!(replies[1].starts_with("Please answer yes or no. Cancel order W1000003"));
+    assert!(replies[2].contains("ask for a person"), "{}", replies[2]);
+    assert!(
+        replies[2].ends_with("Cancel order W1000003 (Phone case) because \"ordered by mistake\"?")
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TurnEvent::HandedOff { .. }))
+    );
+    assert_eq!(writes(&shop).len(), 1);
+}
+
+#[tokio::test]
+async fn the_engine_answers_in_the_customers_language() {
+    let (shop, agent) = offline_shop().await;
+    let mut conversation = Conversation::new("de", alice());
+    let (replies, _) = play(
+        &agent,
+        &mut conversation,
+        &[
+            "Bitte stornieren Sie meine Bestellung W1000002, ordered by mistake",
+            "nein danke",
+        ],
+    )
+    .await;
+    assert_eq!(
+        replies[1],
+        "In Ordnung, ich habe nichts geändert. Kann ich sonst noch helfen?"
+    );
+    assert!(writes(&shop).is_empty());
+}
+
 #[tokio::test]
 async fn never_mind_cancels_the_task() {
     let (shop, agent) = offline_shop().await;

@@ -98,6 +98,8 @@ pub struct AgentConfig {
     pub max_steps: u32,
     /// What to say when nothing else applies.
     pub fallback: Option<String>,
+    /// A fixed language for the engine's phrases; `None`: the customer's.
+    pub language: Option<crate::understand::Lang>,
 }
 
 /// Resolved model settings.

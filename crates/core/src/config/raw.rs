@@ -50,6 +50,10 @@ pub struct RawAgent {
     /// What the agent says when it cannot help (offline engine and failures).
     #[serde(default)]
     pub fallback: Option<String>,
+    /// The language of the engine's own phrases and recognisers: `en`, `de`, `fr`, `es` or
+    /// `nl`. Unset: recognised from the customer's words (English when unclear).
+    #[serde(default)]
+    pub language: Option<crate::understand::Lang>,
 }
 
 /// Which model provider drives the agent.

@@ -268,6 +268,7 @@ pub(super) fn resolve(
             model,
             max_steps: raw.agent.max_steps.unwrap_or(6).clamp(1, 32),
             fallback: raw.agent.fallback,
+            language: raw.agent.language,
         },
         outbound,
         user_data,

@@ -15,10 +15,13 @@ use super::run::{Awaiting, TaskRun, WriteRecord, WriteState, idempotency_key, wr
 use crate::agent::HANDOFF;
 use crate::agent::{Agent, CallEnd, Conversation, Recorder, TurnEvent, result_content};
 use crate::config::{Access, BoundSource, OnError};
-use crate::extract::{extract, is_cancel, is_correction, overlap, words, yes_no};
+use crate::extract::{extract, overlap, words};
 use crate::model::{Message, ModelRequest, NoText, ToolCall, ToolSpec};
 use crate::tool_call::{
     CallFailure, FailureKind, PreparedCall, Selected, TrustedContext, prepare_operator_call,
+};
+use crate::understand::{
+    Consent, Phrase, asks_for_person, consent, is_cancel, is_correction, phrase,
 };
 
 /// Most instructions one message may advance (a guard against a loop in a task's branches).
@@ -57,6 +60,15 @@ fn example_score(task: &TaskDef, message: &str) -> f64 {
         .map(|e| overlap(&message_words, e))
         .fold(0.0, f64::max);
     if negative >= positive { 0.0 } else { positive }
+}
+
+/// The content words of a task's description and examples.
+fn task_words(task: &TaskDef) -> std::collections::BTreeSet<String> {
+    let mut all = words(&task.description);
+    for example in &task.examples {
+        all.extend(words(example));
+    }
+    all
 }
 
 fn level_name(access: Access) -> &'static str {
@@ -191,11 +203,7 @@ impl Agent {
                 task: task.name.clone(),
                 reason,
             });
-            return Err(
-                "I can only help with that once we know it's you: please sign in on our website \
-                 (or write to us from the email on your account) and ask again."
-                    .into(),
-            );
+            return Err(phrase(Phrase::SignInFirst, self.language(conversation)).into());
         }
         conversation.task_count += 1;
         let run_id = format!("{}-{}", task.name, conversation.task_count);
@@ -208,6 +216,38 @@ impl Agent {
             TaskBody::Steps(_) => Ok(Some(self.advance(conversation, text, true, recorder).await)),
             TaskBody::Instructions { .. } => Ok(None),
         }
+    }
+
+    /// Right after a declined confirmation, a yes re-opens the task at that confirmation
+    /// (exactly the declined writes, nothing else); anything else forgets it.
+    pub(crate) fn reopen_declined(
+        &self,
+        conversation: &mut Conversation,
+        text: &str,
+        recorder: &mut Recorder<'_>,
+    ) {
+        let Some(mut run) = conversation.declined.take() else {
+            return;
+        };
+        if conversation.task.is_some() {
+            return;
+        }
+        let Awaiting::Declined { digests, question } = std::mem::take(&mut run.awaiting) else {
+            return;
+        };
+        if consent(text, self.language(conversation), Some(&question)) != Consent::Yes {
+            return;
+        }
+        recorder.emit(TurnEvent::TaskStarted {
+            task: run.task.clone(),
+            run_id: run.run_id.clone(),
+        });
+        run.awaiting = Awaiting::Confirmation {
+            digests,
+            question,
+            unclear: 0,
+        };
+        conversation.task = Some(run);
     }
 
     /// A message while a task is active.
@@ -227,13 +267,22 @@ impl Agent {
         if let Some(run) = conversation.task.as_mut() {
             run.confirmed.clear();
         }
+        let lang = self.language(conversation);
         let confirming = matches!(
             conversation.task.as_ref().map(|r| &r.awaiting),
             Some(Awaiting::Confirmation { .. })
         );
         if is_cancel(text) {
             self.end_task(conversation, "cancelled", recorder);
-            return "OK, I've stopped that. Is there anything else I can help with?".into();
+            return phrase(Phrase::Stopped, lang).into();
+        }
+        if asks_for_person(text) {
+            let summary = format!(
+                "During task `{}` the customer asked for a person: \u{201c}{}\u{201d}",
+                task.name,
+                self.config.redactor.redact(text)
+            );
+            return self.hand_off(conversation, summary, recorder);
         }
         // Another task's trigger, clearly: switch (the current run ends without any write).
         if !confirming && let Some(other) = self.switch_target(&task, text) {
@@ -254,10 +303,12 @@ impl Agent {
                 self.advance(conversation, text, false, recorder).await
             }
             TaskBody::Instructions { .. } => {
+                // The engine, not the model, reads the customer's consent.
                 if let Some(run) = conversation.task.as_mut()
-                    && let Awaiting::Confirmation { digests, .. } =
-                        std::mem::take(&mut run.awaiting)
-                    && yes_no(text) == Some(true)
+                    && let Awaiting::Confirmation {
+                        digests, question, ..
+                    } = std::mem::take(&mut run.awaiting)
+                    && consent(text, lang, Some(&question)) == Consent::Yes
                 {
                     run.confirmed.extend(digests);
                 }
@@ -381,7 +432,7 @@ impl Agent {
             }
             "cancel_task" => {
                 self.end_task(conversation, "cancelled", recorder);
-                Some("OK, I've stopped that. Is there anything else I can help with?".into())
+                Some(phrase(Phrase::Stopped, self.language(conversation)).into())
             }
             "switch_task" => {
                 let other = choice.arguments["task"]
@@ -408,13 +459,23 @@ impl Agent {
         }
     }
 
+    /// Another task the message clearly asks for — unless every word that points there also
+    /// describes the current task ("exchange it once more" inside an exchange stays put).
     fn switch_target(&self, current: &TaskDef, text: &str) -> Option<String> {
+        let message = words(text);
+        let current_words = task_words(current);
         self.config
             .tasks
             .iter()
             .filter(|t| t.name != current.name)
             .map(|t| (t, example_score(t, text)))
             .filter(|(_, score)| *score >= 0.6)
+            .filter(|(t, _)| {
+                let theirs = task_words(t);
+                !message
+                    .intersection(&theirs)
+                    .all(|w| current_words.contains(w))
+            })
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(t, _)| t.name.clone())
     }
@@ -592,6 +653,7 @@ impl Agent {
         first: bool,
         recorder: &mut Recorder<'_>,
     ) -> Option<String> {
+        let lang = self.language(conversation);
         let run = conversation.task.as_mut()?;
         // "Actually it's W2": changed slot values restart the run from its first instruction;
         // lookups run again and anything confirmed must be confirmed again.
@@ -604,7 +666,7 @@ impl Agent {
                 .collect();
             if !changed.is_empty() {
                 if run.has_completed_write() {
-                    return Some("That's already done, so I can't change it now.".into());
+                    return Some(phrase(Phrase::AlreadyDone, lang).into());
                 }
                 let names = changed.iter().map(|(n, _)| n.clone()).collect();
                 run.slots.extend(changed);
@@ -620,23 +682,39 @@ impl Agent {
             }
         }
         match std::mem::take(&mut run.awaiting) {
-            Awaiting::Confirmation { digests, question } => {
-                match yes_no(text) {
-                    Some(true) => {
-                        run.confirmed.extend(digests);
-                        run.pc += 1;
-                    }
-                    Some(false) => {
-                        self.end_task(conversation, "declined", recorder);
-                        return Some("OK, I haven't changed anything. Is there anything else I can help with?".into());
-                    }
-                    None => {
-                        let again = format!("Please answer yes or no. {question}");
-                        run.awaiting = Awaiting::Confirmation { digests, question };
-                        return Some(again);
-                    }
+            Awaiting::Confirmation {
+                digests,
+                question,
+                unclear,
+            } => match consent(text, lang, Some(&question)) {
+                Consent::Yes => {
+                    run.confirmed.extend(digests);
+                    run.pc += 1;
                 }
-            }
+                Consent::No => {
+                    // Kept for one message: "no, wait… actually yes" confirms exactly this.
+                    run.awaiting = Awaiting::Declined { digests, question };
+                    conversation.declined = conversation.task.clone();
+                    self.end_task(conversation, "declined", recorder);
+                    return Some(phrase(Phrase::NothingChanged, lang).into());
+                }
+                Consent::Unclear => {
+                    // Restate the exact action; the second time, offer a person.
+                    let lead = if unclear == 0 {
+                        Phrase::AnswerYesOrNo
+                    } else {
+                        Phrase::StillUnclear
+                    };
+                    let again = format!("{} {question}", phrase(lead, lang));
+                    run.awaiting = Awaiting::Confirmation {
+                        digests,
+                        question,
+                        unclear: unclear.saturating_add(1),
+                    };
+                    return Some(again);
+                }
+            },
+            Awaiting::Declined { .. } => {}
             Awaiting::Slot { name } => {
                 let values = Self::slot_values(task, text, Some(&name));
                 let answered = values.iter().any(|(n, _)| n == &name);
@@ -766,6 +844,7 @@ impl Agent {
                     run.awaiting = Awaiting::Confirmation {
                         digests,
                         question: question.clone(),
+                        unclear: 0,
                     };
                 }
                 said.push(question);
@@ -982,6 +1061,7 @@ impl Agent {
         run.awaiting = Awaiting::Confirmation {
             digests: vec![digest],
             question: question.clone(),
+            unclear: 0,
         };
         recorder.emit(TurnEvent::ToolCallFinished {
             call_id: call.id.clone(),

@@ -26,6 +26,18 @@ pub enum Awaiting {
         digests: Vec<String>,
         /// The question asked (repeated when the answer is unclear).
         question: String,
+        /// Unclear answers so far (the second offers a person).
+        #[serde(default)]
+        unclear: u8,
+    },
+    /// The customer just said no to this confirmation. Nothing was done; a yes in the very
+    /// next message ("no, wait… actually yes, go ahead") still confirms exactly these writes,
+    /// anything else ends the task.
+    Declined {
+        /// Digests of the writes that were declined.
+        digests: Vec<String>,
+        /// The question that was declined.
+        question: String,
     },
 }
 

@@ -1,0 +1,360 @@
+//! Meaning before matching: words and phrases of the five languages, and common English
+//! paraphrases, mapped to one canonical English word, so that "send it back", "zurückschicken"
+//! and "retourner" all read as `return` when a message is compared with a task's examples or a
+//! slot's allowed values. Applied to both sides of every comparison.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// (canonical word(s), phrases that mean it). Phrases are written folded (no accents).
+const CONCEPTS: &[(&str, &[&str])] = &[
+    (
+        "cancel",
+        &[
+            "call off",
+            "call it off",
+            "stornieren",
+            "storniere",
+            "stornierung",
+            "storno",
+            "stornier",
+            "annuler",
+            "annulez",
+            "annule",
+            "annulation",
+            "cancelar",
+            "cancela",
+            "cancelacion",
+            "cancelen",
+            "cancelarlo",
+            "cancelarla",
+            "annuleren",
+            "annuleer",
+            "annulering",
+            "cancellation",
+            "canceled",
+            "cancelled",
+            "cancelling",
+            "canceling",
+            "abbestellen",
+        ],
+    ),
+    (
+        "order",
+        &[
+            "bestellung",
+            "bestellungen",
+            "commande",
+            "commandes",
+            "pedido",
+            "pedidos",
+            "orden",
+            "bestelling",
+            "bestellingen",
+            "purchase",
+            "auftrag",
+        ],
+    ),
+    (
+        "return",
+        &[
+            "send back",
+            "send it back",
+            "send them back",
+            "sending back",
+            "bring back",
+            "take back",
+            "money back",
+            "my money back",
+            "refund",
+            "refunded",
+            "returning",
+            "returned",
+            "zuruckschicken",
+            "zurucksenden",
+            "zuruckgeben",
+            "rucksendung",
+            "retoure",
+            "retournieren",
+            "zuruck",
+            "retourner",
+            "renvoyer",
+            "retour",
+            "rembourser",
+            "remboursement",
+            "devolver",
+            "devolucion",
+            "devuelvo",
+            "devolverlo",
+            "reembolso",
+            "retourneren",
+            "terugsturen",
+            "terugbrengen",
+            "retourneer",
+            "terugbetaling",
+            "geld terug",
+        ],
+    ),
+    (
+        "exchange",
+        &[
+            "swap",
+            "swapping",
+            "trade",
+            "different size",
+            "other size",
+            "another size",
+            "different color",
+            "different colour",
+            "another color",
+            "another colour",
+            "different one",
+            "replace",
+            "replacement",
+            "umtauschen",
+            "tauschen",
+            "umtausch",
+            "echanger",
+            "echange",
+            "intercambiar",
+            "canjear",
+            "ruilen",
+            "omruilen",
+            "inwisselen",
+            "exchanging",
+        ],
+    ),
+    (
+        "address",
+        &[
+            "adresse",
+            "lieferadresse",
+            "anschrift",
+            "direccion",
+            "adres",
+            "afleveradres",
+            "addres",
+            "adress",
+        ],
+    ),
+    (
+        "change",
+        &[
+            "update",
+            "modify",
+            "edit",
+            "andern",
+            "anderung",
+            "wechseln",
+            "modifier",
+            "changer",
+            "cambiar",
+            "modificar",
+            "wijzigen",
+            "veranderen",
+            "aanpassen",
+            "correct",
+        ],
+    ),
+    (
+        "payment",
+        &[
+            "pay",
+            "paying",
+            "paid",
+            "zahlung",
+            "zahlungsmethode",
+            "zahlungsart",
+            "bezahlen",
+            "bezahlt",
+            "paiement",
+            "payer",
+            "paye",
+            "pago",
+            "pagar",
+            "pague",
+            "betaling",
+            "betalen",
+            "betaalmethode",
+            "betaald",
+        ],
+    ),
+    (
+        "card",
+        &[
+            "karte",
+            "kreditkarte",
+            "carte",
+            "tarjeta",
+            "kaart",
+            "creditcard",
+        ],
+    ),
+    (
+        "item",
+        &[
+            "artikel",
+            "article",
+            "articles",
+            "articulo",
+            "articulos",
+            "producto",
+            "productos",
+            "produit",
+            "produits",
+            "product",
+            "products",
+            "thing",
+            "things",
+            "stuff",
+        ],
+    ),
+    (
+        "where",
+        &[
+            "track",
+            "tracking",
+            "wo ist",
+            "ou est",
+            "donde esta",
+            "waar is",
+            "sendungsverfolgung",
+            "suivre",
+            "rastrear",
+            "volgen",
+            "status",
+        ],
+    ),
+    (
+        "moved",
+        &[
+            "umgezogen",
+            "demenage",
+            "me mude",
+            "me he mudado",
+            "verhuisd",
+            "relocated",
+        ],
+    ),
+    (
+        "mistake",
+        &[
+            "by mistake",
+            "mistakenly",
+            "by accident",
+            "accidentally",
+            "accident",
+            "in error",
+            "aus versehen",
+            "versehentlich",
+            "versehen",
+            "irrtumlich",
+            "par erreur",
+            "par accident",
+            "erreur",
+            "por error",
+            "sin querer",
+            "por equivocacion",
+            "equivocacion",
+            "per ongeluk",
+            "per vergissing",
+            "vergissing",
+            "wrong thing",
+            "didn't mean to",
+            "did not mean to",
+            "unintentionally",
+        ],
+    ),
+    (
+        "noneed",
+        &[
+            "no longer needed",
+            "no longer need",
+            "don't need",
+            "dont need",
+            "do not need",
+            "not needed",
+            "no need",
+            "don't want it",
+            "dont want it",
+            "do not want it",
+            "anymore",
+            "any more",
+            "need it no more",
+            "nicht mehr",
+            "brauche",
+            "plus besoin",
+            "n'en ai plus besoin",
+            "ya no lo necesito",
+            "ya no la necesito",
+            "no lo necesito",
+            "ya no",
+            "niet meer nodig",
+            "niet meer",
+            "changed my mind",
+        ],
+    ),
+];
+
+/// Phrase → canonical words, and the longest phrase length in words.
+static LEXICON: LazyLock<(HashMap<&'static str, &'static str>, usize)> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    let mut longest = 1;
+    for (canonical, phrases) in CONCEPTS {
+        for phrase in *phrases {
+            longest = longest.max(phrase.split(' ').count());
+            map.insert(*phrase, *canonical);
+        }
+    }
+    (map, longest)
+});
+
+/// The folded tokens of a text with known phrases replaced by their canonical word (longest
+/// phrase first); other tokens are kept as they are.
+pub fn canonical_tokens(tokens: &[String]) -> Vec<String> {
+    let (map, longest) = &*LEXICON;
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let mut matched = None;
+        for len in (1..=(*longest).min(tokens.len() - i)).rev() {
+            let phrase = tokens[i..i + len].join(" ");
+            if let Some(canonical) = map.get(phrase.as_str()) {
+                matched = Some((len, *canonical));
+                break;
+            }
+        }
+        match matched {
+            Some((len, canonical)) => {
+                out.push(canonical.to_string());
+                i += len;
+            }
+            None => {
+                out.push(tokens[i].clone());
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::understand::Normal;
+
+    fn canonical(text: &str) -> Vec<String> {
+        canonical_tokens(&Normal::new(text).tokens)
+    }
+
+    #[test]
+    fn paraphrases_and_other_languages_read_as_one_word() {
+        assert!(canonical("I want to send it back").contains(&"return".to_string()));
+        assert!(canonical("Ich möchte das zurückschicken").contains(&"return".to_string()));
+        assert!(canonical("bitte stornieren").contains(&"cancel".to_string()));
+        assert!(canonical("I bought it by accident").contains(&"mistake".to_string()));
+        assert!(canonical("no longer needed").contains(&"noneed".to_string()));
+        assert!(canonical("I don't need it anymore").contains(&"noneed".to_string()));
+        assert_eq!(canonical("the blue lamp"), ["the", "blue", "lamp"]);
+    }
+}

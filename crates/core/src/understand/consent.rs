@@ -1,0 +1,459 @@
+//! Consent, conservative by construction: a reply is *yes* only when it affirms and every
+//! word of it is an affirmation, a courtesy or an echo of the question — and it carries no
+//! negation, question, hedge, condition, deferral or change request. *No* is read generously.
+//! Everything else is *unclear*, and the engine asks again.
+
+use super::vocab::{self, Vocab};
+use super::{Lang, Normal};
+
+/// How a customer answered a yes/no question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consent {
+    /// An explicit, unconditional yes.
+    Yes,
+    /// A refusal.
+    No,
+    /// Neither: ask again.
+    Unclear,
+}
+
+/// Emoji read as words before tokenising (a thumbs-up is a yes; a thinking face is a hedge).
+const EMOJI: &[(&str, &str)] = &[
+    ("\u{1f44d}", " yes "),
+    ("\u{1f44c}", " ok "),
+    ("\u{2705}", " yes "),
+    ("\u{2714}", " yes "),
+    ("\u{1f44e}", " no "),
+    ("\u{274c}", " no "),
+    ("\u{1f6ab}", " no "),
+    ("\u{1f914}", " hmm "),
+    ("\u{1f937}", " hmm "),
+];
+
+/// Reads a reply to a yes/no question. `lang` is the conversation's language (its words are
+/// allowed around a yes); the refusal, negation, hedge and condition words of every language
+/// count, so a customer who mixes languages is never read as a yes by accident. `question`
+/// is what was asked: its words may be echoed in a yes ("yes, cancel #W1000002").
+pub fn consent(text: &str, lang: Lang, question: Option<&str>) -> Consent {
+    let mut text = text.to_string();
+    for (emoji, word) in EMOJI {
+        text = text.replace(emoji, word);
+    }
+    let normal = Normal::new(&text);
+    if normal.tokens.is_empty() {
+        return Consent::Unclear;
+    }
+    let own = vocab::of(lang);
+    let every = Lang::ALL.map(vocab::of);
+    let in_any = |pick: fn(&Vocab) -> &'static [&'static str], n: &Normal| {
+        every.iter().any(|v| n.has_any(pick(v)))
+    };
+    // "no problem", "of course": affirming phrases that hold a negation word.
+    let mut cleaned = normal.clone();
+    for v in &every {
+        for phrase in v.harmless {
+            let needle = format!(" {phrase} ");
+            while cleaned.joined.contains(&needle) {
+                cleaned.joined = cleaned.joined.replacen(&needle, " ok ", 1);
+            }
+        }
+    }
+    soften_dutch_maar(&mut cleaned);
+    cleaned.tokens = cleaned
+        .joined
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+
+    if in_any(|v| v.hedge, &cleaned) {
+        return Consent::Unclear;
+    }
+    let question_asked = cleaned.question_mark || opens_question(&cleaned, &every);
+    let refuses = in_any(|v| v.refusal, &cleaned) || has_elided_negation(&cleaned);
+    let affirms = affirms(&cleaned, own, &every);
+    if refuses && !question_asked {
+        // "yes and no", "ok no": a refusal next to a bare yes and nothing else is mixed.
+        let only_bare = affirms
+            && !in_any(
+                |v| v.negation,
+                &without(&cleaned, &["no", "nein", "non", "nee"]),
+            );
+        return if only_bare {
+            Consent::Unclear
+        } else {
+            Consent::No
+        };
+    }
+    if question_asked || in_any(|v| v.condition, &cleaned) || spanish_if(&cleaned) {
+        return Consent::Unclear;
+    }
+    if in_any(|v| v.negation, &cleaned) {
+        return Consent::No;
+    }
+    if affirms && all_words_allowed(&cleaned, own, question) {
+        return Consent::Yes;
+    }
+    Consent::Unclear
+}
+
+/// Dutch "maar" closing an imperative softens it ("doe het maar", "annuleer maar", "stuur het
+/// daar maar naartoe"); right after a yes it is "but" ("ja maar …") and stays.
+fn soften_dutch_maar(normal: &mut Normal) {
+    let tokens: Vec<&str> = normal.joined.split_whitespace().collect();
+    let mut kept = Vec::with_capacity(tokens.len());
+    for (i, token) in tokens.iter().enumerate() {
+        let after_yes = i > 0
+            && [Lang::Nl, Lang::En]
+                .iter()
+                .any(|l| vocab::of(*l).affirm.contains(&tokens[i - 1]));
+        let closing = tokens.get(i + 1).is_none_or(|next| {
+            matches!(
+                *next,
+                "hoor" | "door" | "naartoe" | "toe" | "gerust" | "even"
+            )
+        });
+        if *token == "maar" && i > 0 && !after_yes && closing {
+            continue;
+        }
+        kept.push(*token);
+    }
+    normal.joined = format!(" {} ", kept.join(" "));
+}
+
+/// The text without some words (to look for other negations).
+fn without(normal: &Normal, words: &[&str]) -> Normal {
+    let tokens: Vec<String> = normal
+        .tokens
+        .iter()
+        .filter(|t| !words.contains(&t.as_str()))
+        .cloned()
+        .collect();
+    Normal {
+        joined: format!(" {} ", tokens.join(" ")),
+        tokens,
+        question_mark: normal.question_mark,
+    }
+}
+
+/// French elided negation: "n'est", "n'ai", "n'en".
+fn has_elided_negation(normal: &Normal) -> bool {
+    normal.tokens.iter().any(|t| t.starts_with("n'"))
+}
+
+/// Spanish "si" is "yes" at the start of a reply ("si, adelante") and "if" elsewhere
+/// ("si puedes…"); French "si" (if) is a condition word of its own.
+fn spanish_if(normal: &Normal) -> bool {
+    const EMPHATIC: &[&str] = &["si", "que", "pues", "eso", "ahora", "ya", "claro", "bueno"];
+    normal
+        .tokens
+        .iter()
+        .enumerate()
+        .any(|(i, t)| t == "si" && i > 0 && !EMPHATIC.contains(&normal.tokens[i - 1].as_str()))
+}
+
+/// A reply that starts like a question ("is that right", "can you…", "est-ce que…").
+fn opens_question(normal: &Normal, every: &[&Vocab; 5]) -> bool {
+    let Some(first) = normal.tokens.first() else {
+        return false;
+    };
+    // "do it", "go ahead": imperatives are not questions; an auxiliary followed by a subject is.
+    let subjects = [
+        "it",
+        "that",
+        "this",
+        "you",
+        "i",
+        "we",
+        "there",
+        "he",
+        "she",
+        "they",
+        "es",
+        "das",
+        "sie",
+        "du",
+        "ich",
+        "het",
+        "dat",
+        "u",
+        "je",
+        "jij",
+        "ik",
+        "il",
+        "elle",
+        "vous",
+        "tu",
+        "c'est",
+        "eso",
+        "esto",
+        "usted",
+        "me",
+        "my",
+        "the",
+        "everything",
+        "all",
+    ];
+    let auxiliary = [
+        "is", "are", "was", "were", "will", "would", "can", "could", "shall", "should", "does",
+        "did", "have", "has", "may", "might", "am", "do", "ist", "sind", "kann", "wird", "soll",
+        "kun", "kunt", "zal", "zou", "wordt", "heb", "hebt", "heeft", "est", "puedes", "puede",
+        "podria", "esta",
+    ];
+    if auxiliary.contains(&first.as_str()) {
+        // "do it" is an order; "do you…" is a question.
+        let subjects: &[&str] = if matches!(first.as_str(), "do" | "does" | "did") {
+            &["you", "i", "we", "they", "he", "she"]
+        } else {
+            &subjects
+        };
+        return normal
+            .tokens
+            .get(1)
+            .is_some_and(|second| subjects.contains(&second.as_str()));
+    }
+    every.iter().any(|v| {
+        v.question_openers
+            .iter()
+            .filter(|w| !auxiliary.contains(w))
+            .any(|w| normal.starts_with(w))
+    })
+}
+
+/// Whether the reply holds an affirmation of the conversation's language or of English
+/// (customers everywhere write "ok" and "yes"), typos forgiven for longer words.
+fn affirms(normal: &Normal, own: &Vocab, every: &[&Vocab; 5]) -> bool {
+    let english = every[0];
+    let vocabularies = [own, english];
+    vocabularies.iter().any(|v| {
+        v.affirm.iter().any(|phrase| {
+            normal.has(phrase)
+                || (!phrase.contains(' ')
+                    && normal
+                        .tokens
+                        .iter()
+                        .any(|t| same_word(t, phrase) || spanish_yes(t, phrase, normal)))
+        })
+    })
+}
+
+fn spanish_yes(token: &str, phrase: &str, normal: &Normal) -> bool {
+    phrase == "si" && token == "si" && normal.tokens.first().is_some_and(|f| f == "si")
+}
+
+/// A token is the word itself, the word with letters stretched ("yesss", "okkk"), or — for
+/// words of five letters or more — the word with one typo (one letter added, dropped,
+/// changed or two swapped).
+pub(super) fn same_word(token: &str, word: &str) -> bool {
+    if token == word {
+        return true;
+    }
+    if squeeze(token, 1) == word || squeeze(token, 2) == word {
+        return true;
+    }
+    word.chars().count() >= 5 && one_edit_apart(token, word)
+}
+
+/// Collapses runs of a letter longer than `keep` to `keep` letters.
+fn squeeze(token: &str, keep: usize) -> String {
+    let mut out = String::new();
+    let mut last = None;
+    let mut run = 0;
+    for c in token.chars() {
+        if Some(c) == last {
+            run += 1;
+        } else {
+            run = 1;
+            last = Some(c);
+        }
+        if run <= keep {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Damerau–Levenshtein distance of exactly one.
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a == b || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    match ra.len().cmp(&rb.len()) {
+        std::cmp::Ordering::Equal => {
+            ra[1..] == rb[1..]
+                || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+        }
+        std::cmp::Ordering::Greater => ra[1..] == *rb,
+        std::cmp::Ordering::Less => *ra == rb[1..],
+    }
+}
+
+/// Every word is an affirmation, a courtesy, or an echo of what was asked.
+fn all_words_allowed(normal: &Normal, own: &Vocab, question: Option<&str>) -> bool {
+    let english = vocab::of(Lang::En);
+    let echo = question.map(Normal::new);
+    let allowed_word = |token: &str| {
+        let listed = |list: &[&str]| list.iter().any(|w| !w.contains(' ') && same_word(token, w));
+        listed(own.affirm)
+            || listed(own.filler)
+            || listed(english.affirm)
+            || listed(english.filler)
+            || echo
+                .as_ref()
+                .is_some_and(|q| q.tokens.iter().any(|w| w == token))
+    };
+    // Words inside an affirming phrase ("de acuerdo", "ga je gang") are allowed as a whole.
+    let mut covered = vec![false; normal.tokens.len()];
+    for phrase in own.affirm.iter().chain(english.affirm) {
+        let words: Vec<&str> = phrase.split(' ').collect();
+        if words.len() < 2 {
+            continue;
+        }
+        for start in 0..normal.tokens.len() {
+            if normal.tokens[start..]
+                .iter()
+                .take(words.len())
+                .map(String::as_str)
+                .eq(words.iter().copied())
+            {
+                covered[start..start + words.len()].fill(true);
+            }
+        }
+    }
+    normal
+        .tokens
+        .iter()
+        .zip(&covered)
+        .all(|(token, covered)| *covered || allowed_word(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(lang: Lang, expect: Consent, replies: &[&str]) {
+        for reply in replies {
+            assert_eq!(consent(reply, lang, None), expect, "{lang:?} {reply:?}");
+        }
+    }
+
+    #[test]
+    fn the_replies_that_once_wrote_are_never_a_yes() {
+        check(
+            Lang::En,
+            Consent::No,
+            &[
+                "absolutely not",
+                "not correct",
+                "that's not right",
+                "I never said yes",
+                "I won't confirm anything.",
+                "I can't confirm that.",
+                "No, hold on.",
+            ],
+        );
+        check(
+            Lang::En,
+            Consent::Unclear,
+            &[
+                "I'm not sure",
+                "is that right?",
+                "are you sure?",
+                "quite",
+                "maybe",
+            ],
+        );
+    }
+
+    #[test]
+    fn clear_yeses_in_five_languages() {
+        check(
+            Lang::En,
+            Consent::Yes,
+            &[
+                "yes",
+                "Yes please",
+                "sure, go ahead",
+                "yesss",
+                "Actually, yes, go ahead.",
+                "👍",
+            ],
+        );
+        check(
+            Lang::De,
+            Consent::Yes,
+            &["Ja, bitte", "passt schon", "klar, mach das"],
+        );
+        check(
+            Lang::Fr,
+            Consent::Yes,
+            &["oui", "d'accord, allez-y", "Oui, merci"],
+        );
+        check(
+            Lang::Es,
+            Consent::Yes,
+            &["sí, adelante", "si claro", "vale"],
+        );
+        check(
+            Lang::Nl,
+            Consent::Yes,
+            &["ja hoor", "doe maar", "prima, ga je gang"],
+        );
+    }
+
+    #[test]
+    fn conditions_questions_and_changes_are_unclear() {
+        check(
+            Lang::En,
+            Consent::Unclear,
+            &[
+                "yes but first tell me the refund",
+                "ok if it's free",
+                "yes, to my other card",
+            ],
+        );
+        check(Lang::Es, Consent::Unclear, &["si puedes hacerlo mañana"]);
+        check(Lang::Fr, Consent::Unclear, &["oui, si c'est possible"]);
+        check(Lang::Nl, Consent::Unclear, &["ja maar eerst de prijs"]);
+    }
+
+    #[test]
+    fn echoing_the_question_is_still_a_yes_but_other_values_are_not() {
+        let question = "Cancel order #W1000002 because \"ordered by mistake\"?";
+        assert_eq!(
+            consent("yes, cancel #W1000002", Lang::En, Some(question)),
+            Consent::Yes
+        );
+        assert_eq!(
+            consent("yes, cancel #W1000003", Lang::En, Some(question)),
+            Consent::Unclear
+        );
+    }
+
+    #[test]
+    fn a_yes_next_to_any_negation_refusal_hedge_or_condition_is_never_a_yes() {
+        for lang in Lang::ALL {
+            let v = vocab::of(lang);
+            let blockers = v
+                .negation
+                .iter()
+                .chain(v.refusal)
+                .chain(v.hedge)
+                .chain(v.condition);
+            for blocker in blockers {
+                for yes in ["yes", "ok", v.affirm[0]] {
+                    for reply in [format!("{yes} {blocker}"), format!("{blocker}, {yes}")] {
+                        assert_ne!(
+                            consent(&reply, lang, None),
+                            Consent::Yes,
+                            "{lang:?}: {reply:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

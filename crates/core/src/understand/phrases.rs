@@ -1,0 +1,168 @@
+//! The engine's own fixed phrases, in every language it understands. Company-written prompts
+//! and messages stay as the company wrote them; only these are translated.
+
+use super::Lang;
+
+/// A fixed phrase the engine says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phrase {
+    /// The customer abandoned a task.
+    Stopped,
+    /// The customer declined a confirmation.
+    NothingChanged,
+    /// Before repeating a confirmation question after an unclear answer.
+    AnswerYesOrNo,
+    /// After a second unclear answer: the person is offered.
+    StillUnclear,
+    /// After a task: the conversation goes on.
+    AnythingElse,
+    /// A thank-you or goodbye.
+    Welcome,
+    /// The conversation is being handed to a person.
+    HandingOff,
+    /// The conversation is with a person already.
+    WithAPerson,
+    /// A correction came after the change was made.
+    AlreadyDone,
+    /// An identifying lookup found nobody (not saying which detail failed).
+    NoMatch,
+    /// Identification failed three times: a person takes over.
+    NoMatchHandoff,
+    /// An identifying lookup found the customer.
+    FoundYou,
+    /// A task needs a verified customer.
+    SignInFirst,
+}
+
+/// The phrase in a language.
+pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
+    use Lang::*;
+    use Phrase::*;
+    match (which, lang) {
+        (Stopped, En) => "OK, I've stopped that. Is there anything else I can help with?",
+        (Stopped, De) => "In Ordnung, ich habe das abgebrochen. Kann ich sonst noch helfen?",
+        (Stopped, Fr) => "D'accord, j'ai arrêté. Puis-je vous aider pour autre chose ?",
+        (Stopped, Es) => "De acuerdo, lo he detenido. ¿Puedo ayudarle con algo más?",
+        (Stopped, Nl) => "Oké, ik ben daarmee gestopt. Kan ik u nog ergens anders mee helpen?",
+        (NothingChanged, En) => {
+            "OK, I haven't changed anything. Is there anything else I can help with?"
+        }
+        (NothingChanged, De) => "In Ordnung, ich habe nichts geändert. Kann ich sonst noch helfen?",
+        (NothingChanged, Fr) => {
+            "D'accord, je n'ai rien modifié. Puis-je vous aider pour autre chose ?"
+        }
+        (NothingChanged, Es) => "De acuerdo, no he cambiado nada. ¿Puedo ayudarle con algo más?",
+        (NothingChanged, Nl) => {
+            "Oké, ik heb niets gewijzigd. Kan ik u nog ergens anders mee helpen?"
+        }
+        (AnswerYesOrNo, En) => "Please answer yes or no.",
+        (AnswerYesOrNo, De) => "Bitte antworten Sie mit Ja oder Nein.",
+        (AnswerYesOrNo, Fr) => "Merci de répondre par oui ou par non.",
+        (AnswerYesOrNo, Es) => "Por favor, responda sí o no.",
+        (AnswerYesOrNo, Nl) => "Antwoord alstublieft met ja of nee.",
+        (StillUnclear, En) => {
+            "I still can't tell whether you want this. Please answer yes or no — or ask for a person and I'll pass you to someone from our team."
+        }
+        (StillUnclear, De) => {
+            "Ich bin noch nicht sicher, ob Sie das möchten. Bitte antworten Sie mit Ja oder Nein – oder verlangen Sie einen Mitarbeiter, dann verbinde ich Sie."
+        }
+        (StillUnclear, Fr) => {
+            "Je ne sais toujours pas si vous le souhaitez. Répondez par oui ou par non — ou demandez un conseiller et je vous mets en relation."
+        }
+        (StillUnclear, Es) => {
+            "Todavía no sé si lo desea. Responda sí o no, o pida hablar con una persona y le paso con alguien del equipo."
+        }
+        (StillUnclear, Nl) => {
+            "Het is me nog niet duidelijk of u dit wilt. Antwoord met ja of nee — of vraag om een medewerker, dan verbind ik u door."
+        }
+        (AnythingElse, En) => "Is there anything else I can help with?",
+        (AnythingElse, De) => "Kann ich sonst noch helfen?",
+        (AnythingElse, Fr) => "Puis-je vous aider pour autre chose ?",
+        (AnythingElse, Es) => "¿Puedo ayudarle con algo más?",
+        (AnythingElse, Nl) => "Kan ik u nog ergens anders mee helpen?",
+        (Welcome, En) => "You're welcome! Is there anything else I can help with?",
+        (Welcome, De) => "Gern geschehen! Kann ich sonst noch helfen?",
+        (Welcome, Fr) => "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        (Welcome, Es) => "¡De nada! ¿Puedo ayudarle con algo más?",
+        (Welcome, Nl) => "Graag gedaan! Kan ik u nog ergens anders mee helpen?",
+        (HandingOff, En) => "I'm handing this over to a person from our team, who will reply here.",
+        (HandingOff, De) => {
+            "Ich übergebe das an eine Person aus unserem Team, die Ihnen hier antwortet."
+        }
+        (HandingOff, Fr) => {
+            "Je transmets votre demande à une personne de notre équipe, qui vous répondra ici."
+        }
+        (HandingOff, Es) => {
+            "Paso su consulta a una persona de nuestro equipo, que le responderá aquí."
+        }
+        (HandingOff, Nl) => "Ik draag dit over aan iemand van ons team, die u hier zal antwoorden.",
+        (WithAPerson, En) => {
+            "A person from our team has this conversation now and will reply here."
+        }
+        (WithAPerson, De) => {
+            "Eine Person aus unserem Team betreut dieses Gespräch jetzt und antwortet hier."
+        }
+        (WithAPerson, Fr) => {
+            "Une personne de notre équipe s'occupe maintenant de cette conversation et vous répondra ici."
+        }
+        (WithAPerson, Es) => {
+            "Una persona de nuestro equipo lleva ahora esta conversación y le responderá aquí."
+        }
+        (WithAPerson, Nl) => {
+            "Iemand van ons team heeft dit gesprek nu overgenomen en antwoordt u hier."
+        }
+        (AlreadyDone, En) => "That's already done, so I can't change it now.",
+        (AlreadyDone, De) => "Das ist bereits erledigt, daher kann ich es jetzt nicht mehr ändern.",
+        (AlreadyDone, Fr) => "C'est déjà fait, je ne peux donc plus le modifier.",
+        (AlreadyDone, Es) => "Eso ya está hecho, así que ya no puedo cambiarlo.",
+        (AlreadyDone, Nl) => "Dat is al gedaan, dus ik kan het nu niet meer wijzigen.",
+        (NoMatch, En) => "Those details didn't match an account. Please check them and try again.",
+        (NoMatch, De) => {
+            "Zu diesen Angaben habe ich kein Konto gefunden. Bitte prüfen Sie sie und versuchen Sie es noch einmal."
+        }
+        (NoMatch, Fr) => {
+            "Ces informations ne correspondent à aucun compte. Vérifiez-les et réessayez."
+        }
+        (NoMatch, Es) => {
+            "Esos datos no coinciden con ninguna cuenta. Revíselos e inténtelo de nuevo."
+        }
+        (NoMatch, Nl) => {
+            "Bij die gegevens vind ik geen account. Controleer ze en probeer het opnieuw."
+        }
+        (NoMatchHandoff, En) => {
+            "I still couldn't match those details to an account, so I'm passing you to a person from our team, who will reply here."
+        }
+        (NoMatchHandoff, De) => {
+            "Ich konnte die Angaben keinem Konto zuordnen und übergebe an eine Person aus unserem Team, die Ihnen hier antwortet."
+        }
+        (NoMatchHandoff, Fr) => {
+            "Je n'ai toujours trouvé aucun compte avec ces informations ; je vous passe une personne de notre équipe, qui vous répondra ici."
+        }
+        (NoMatchHandoff, Es) => {
+            "Sigo sin encontrar una cuenta con esos datos, así que le paso con una persona de nuestro equipo, que le responderá aquí."
+        }
+        (NoMatchHandoff, Nl) => {
+            "Ik kan die gegevens nog steeds niet aan een account koppelen; iemand van ons team neemt het over en antwoordt u hier."
+        }
+        (FoundYou, En) => "Thanks, I've found your account.",
+        (FoundYou, De) => "Danke, ich habe Ihr Konto gefunden.",
+        (FoundYou, Fr) => "Merci, j'ai trouvé votre compte.",
+        (FoundYou, Es) => "Gracias, he encontrado su cuenta.",
+        (FoundYou, Nl) => "Bedankt, ik heb uw account gevonden.",
+        (SignInFirst, En) => {
+            "I can only help with that once we know it's you: please sign in on our website (or write to us from the email on your account) and ask again."
+        }
+        (SignInFirst, De) => {
+            "Dabei kann ich erst helfen, wenn wir wissen, dass Sie es sind: Bitte melden Sie sich auf unserer Website an (oder schreiben Sie uns von der E-Mail-Adresse Ihres Kontos) und fragen Sie erneut."
+        }
+        (SignInFirst, Fr) => {
+            "Je ne peux vous aider qu'une fois votre identité confirmée : connectez-vous sur notre site (ou écrivez-nous depuis l'adresse e-mail de votre compte) et redemandez."
+        }
+        (SignInFirst, Es) => {
+            "Solo puedo ayudarle con eso cuando sepamos que es usted: inicie sesión en nuestra web (o escríbanos desde el correo de su cuenta) y vuelva a preguntar."
+        }
+        (SignInFirst, Nl) => {
+            "Daar kan ik pas mee helpen als we weten dat u het bent: log in op onze website (of schrijf ons vanaf het e-mailadres van uw account) en vraag het opnieuw."
+        }
+    }
+}
