@@ -570,7 +570,22 @@ impl Customer {
                 return Some(self.t(p.about_order, &[("order", o)]));
             }
         }
-        if text.contains("cancel") && !matches!(req, Request::Cancel { .. }) {
+        // The wrong kind of change.
+        let wrong_kind = match &req {
+            Request::Cancel { .. } => false,
+            Request::OrderAddress { .. } => {
+                text.contains("cancel")
+                    || (order_ids(text).is_empty()
+                        && (text.contains("default address") || text.contains("your address")))
+            }
+            Request::UserAddress { .. } => text.contains("cancel") || !order_ids(text).is_empty(),
+            Request::Return { .. } => text.contains("cancel") || text.contains("exchange"),
+            Request::Exchange { .. } => {
+                text.contains("cancel") || (text.contains("return") && !text.contains("exchange"))
+            }
+            Request::Modify { .. } | Request::Payment { .. } => text.contains("cancel"),
+        };
+        if wrong_kind {
             return Some(self.full_request());
         }
         if let Request::Cancel { reason, .. } = &req {

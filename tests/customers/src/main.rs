@@ -357,21 +357,33 @@ async fn run_case(
                 "state changed: {}",
                 out.detail.first().map(|d| normalise(d)).unwrap_or_default()
             )
-        } else if out.write_ok {
-            format!(
-                "wrong or incomplete write ({}): {}",
-                end_name(out.end),
-                out.detail.first().map(|d| normalise(d)).unwrap_or_default()
-            )
         } else {
+            let what = if out
+                .detail
+                .iter()
+                .any(|d| d.starts_with("unexpected") || d.starts_with("record"))
+            {
+                format!(
+                    "wrong write: {}",
+                    out.detail
+                        .iter()
+                        .find(|d| d.starts_with("unexpected") || d.starts_with("record"))
+                        .map(|d| normalise(d.split(": want").next().unwrap_or(d)))
+                        .unwrap_or_default()
+                )
+            } else if out.write_ok {
+                "incomplete or wrong write".to_string()
+            } else {
+                "no write".to_string()
+            };
             match (&first_trouble, &trouble_after) {
                 (Some(at), Some(after)) => format!(
-                    "no write ({}): after {after} → {}",
+                    "{what} ({}): after {after} → {}",
                     end_name(out.end),
                     normalise(at)
                 ),
                 _ => format!(
-                    "no write ({}): last reply → {}",
+                    "{what} ({}): last reply → {}",
                     end_name(out.end),
                     normalise(&last_reply)
                 ),
