@@ -460,7 +460,11 @@ impl Customer {
                 }
                 return self.restate(true);
             }
-            // As far as the customer can tell, it went through: on to the next request.
+            // As far as the customer can tell, it went through: on to the next request. A new
+            // default address is now the one they identify with.
+            if let Some(Request::UserAddress { addr }) = self.request() {
+                self.plan.person.zip = addr.zip.clone();
+            }
             self.cur += 1;
             self.restates = 0;
             self.verify_nos = 0;

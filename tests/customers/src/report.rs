@@ -338,7 +338,7 @@ pub fn markdown(
         let _ = writeln!(md, "## The most common failure patterns\n");
         let _ = writeln!(
             md,
-            "A pattern is what happened (no write / wrong write, how the conversation ended) and the first agent reply the customer could not follow, generalised (digits → N, quoted text → \"…\"). Counted over failing runs.\n"
+            "A pattern is what happened (no write / an incomplete or wrong write), what the customer had just said, and the first agent reply the customer could not follow (a failure, or nothing it understood), generalised (digits → N, quoted text → \"…\"); \"the agent kept at\" when the customer understood every reply but got nowhere. Counted over failing runs, with how those runs ended.\n"
         );
         let mut pats: HashMap<&str, Vec<&Outcome>> = HashMap::new();
         for o in &failing {
@@ -347,12 +347,21 @@ pub fn markdown(
         let mut pats: Vec<(&str, Vec<&Outcome>)> = pats.into_iter().collect();
         pats.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
         for (i, (sig, os)) in pats.iter().take(10).enumerate() {
+            let mut ends: BTreeMap<&str, usize> = BTreeMap::new();
+            for o in os {
+                *ends.entry(end_name(o.end)).or_default() += 1;
+            }
+            let ends: Vec<String> = ends.iter().map(|(e, n)| format!("{e} {n}")).collect();
+            let cases: std::collections::BTreeSet<&str> =
+                os.iter().map(|o| o.case.as_str()).collect();
             let _ = writeln!(
                 md,
-                "{}. **{}** runs — `{}`\n",
+                "{}. **{}** runs in {} cases — `{}`\n   (ended: {})\n",
                 i + 1,
                 os.len(),
-                sig.replace('`', "'")
+                cases.len(),
+                sig.replace('`', "'"),
+                ends.join(", ")
             );
             let _ = writeln!(md, "```\n{}```\n", excerpt(os[0], 24));
         }
