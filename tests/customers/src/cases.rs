@@ -375,20 +375,37 @@ pub fn negatives(data: &Data) -> Vec<Case> {
     out
 }
 
-/// A case list drawn deterministically (the same K cases for the same data).
+/// A case list drawn deterministically (the same K cases for the same data): a quarter of them
+/// negatives (when there are), the rest positives.
 pub fn sample(cases: Vec<Case>, k: usize) -> Vec<Case> {
-    let mut idx: Vec<usize> = (0..cases.len()).collect();
-    Rng::new(0x5eed).shuffle(&mut idx);
-    idx.truncate(k);
-    idx.sort();
-    let mut keep = vec![false; cases.len()];
-    for i in idx {
-        keep[i] = true;
+    let negs = cases.iter().filter(|c| !c.positive()).count();
+    let poss = cases.len() - negs;
+    let k_neg = if negs == 0 {
+        0
+    } else {
+        (k / 4).max(1).min(negs)
+    };
+    let k_pos = k.saturating_sub(k_neg).min(poss);
+    let mut rng = Rng::new(0x5eed);
+    let mut pos_idx: Vec<usize> = (0..poss).collect();
+    let mut neg_idx: Vec<usize> = (0..negs).collect();
+    rng.shuffle(&mut pos_idx);
+    rng.shuffle(&mut neg_idx);
+    pos_idx.truncate(k_pos);
+    neg_idx.truncate(k_neg);
+    let (mut pi, mut ni) = (0usize, 0usize);
+    let mut out = Vec::new();
+    for c in cases {
+        let keep = if c.positive() {
+            pi += 1;
+            pos_idx.contains(&(pi - 1))
+        } else {
+            ni += 1;
+            neg_idx.contains(&(ni - 1))
+        };
+        if keep {
+            out.push(c);
+        }
     }
-    cases
-        .into_iter()
-        .zip(keep)
-        .filter(|(_, k)| *k)
-        .map(|(c, _)| c)
-        .collect()
+    out
 }
