@@ -54,7 +54,7 @@ fn the_shop_example_loads() {
     .unwrap();
     let config = Config::from_yaml("examples/shop/switchboard.yaml", &text, &env()).unwrap();
     assert_eq!(config.tools.len(), 7);
-    assert_eq!(config.tasks.len(), 3);
+    assert_eq!(config.tasks.len(), 4);
     assert!(
         !config
             .redactor

@@ -18,6 +18,7 @@ use switchboard_core::model::{
     ChatModel, Message, ModelError, ModelReply, ModelRequest, TextSink, ToolCall, ToolSpec,
 };
 use switchboard_core::task::trigger_score;
+use switchboard_core::understand::{Lang, Phrase, phrase};
 
 /// The offline engine.
 pub struct OfflineEngine {
@@ -32,10 +33,20 @@ impl OfflineEngine {
 }
 
 /// The question asked for a missing input (also how a later turn recognises the question).
+/// A short plain description reads as a question ("the ZIP code of the shipping address");
+/// one written for a model ("Customer's first name, e.g. 'John'.") does not, so the input's
+/// name is asked for instead.
 fn ask_text(spec: &ToolSpec, input: &str) -> String {
     let description = spec.parameters["properties"][input]["description"]
         .as_str()
-        .map(str::trim);
+        .map(str::trim)
+        .filter(|d| {
+            d.split_whitespace().count() <= 10
+                && !d.contains("e.g")
+                && !d.contains(['\'', '"', '(', ':', ';', '\u{2018}', '\u{201c}'])
+                && !d.to_lowercase().starts_with("customer's")
+                && !d.to_lowercase().starts_with("user's")
+        });
     match description {
         Some(d) if !d.is_empty() => {
             let mut chars = d.trim_end_matches('.').chars();
@@ -45,7 +56,10 @@ fn ask_text(spec: &ToolSpec, input: &str) -> String {
                 .unwrap_or_default();
             format!("Could you tell me {first}{}?", chars.as_str())
         }
-        _ => format!("Could you tell me the {}?", input.replace('_', " ")),
+        _ => format!(
+            "Could you tell me the {}?",
+            input.replace('_', " ").replace(" id", " ID")
+        ),
     }
 }
 
@@ -329,6 +343,17 @@ impl OfflineEngine {
             });
         }
         let result = parsed.get("result").cloned().unwrap_or(Value::Null);
+        let lang = Lang::of_conversation(request.messages.iter().filter_map(|m| match m {
+            Message::User { content } => Some(content.as_str()),
+            _ => None,
+        }));
+        if self.tool(name).is_some_and(|t| t.identifies.is_some()) {
+            return Some(format!(
+                "{} {}",
+                phrase(Phrase::FoundYou, lang),
+                phrase(Phrase::HowCanIHelp, lang)
+            ));
+        }
         if let Some(template) = self.tool(name).and_then(|t| t.answer_template.as_ref()) {
             let rendered = self
                 .config
@@ -343,8 +368,80 @@ impl OfflineEngine {
         }
         Some(match result {
             Value::Null => "Done.".to_string(),
-            other => format!("Here is what I found:\n{}", render_plain(&other)),
+            other => readable(&other),
         })
+    }
+}
+
+/// A result in sentences: "Here's what I found: the status is shipped, the carrier is UPS and
+/// 2 items." — scalar fields first (at most eight), lists counted, nested records skipped.
+fn readable(value: &Value) -> String {
+    fn scalar(v: &Value) -> Option<String> {
+        match v {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(if *b { "yes" } else { "no" }.into()),
+            _ => None,
+        }
+    }
+    fn label(key: &str) -> String {
+        key.replace('_', " ").replace(" id", " ID")
+    }
+    fn sentence(parts: &[String]) -> String {
+        match parts {
+            [] => String::new(),
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            let mut parts: Vec<String> = map
+                .iter()
+                .filter_map(|(k, v)| match v {
+                    Value::Bool(_) => scalar(v).map(|s| format!("{}: {s}", label(k))),
+                    _ => scalar(v).map(|s| format!("the {} is {s}", label(k))),
+                })
+                .take(8)
+                .collect();
+            for (k, v) in map {
+                if let Value::Array(items) = v {
+                    let scalars: Vec<String> = items.iter().filter_map(scalar).collect();
+                    if !scalars.is_empty() && scalars.len() == items.len() && scalars.len() <= 5 {
+                        parts.push(format!(
+                            "the {} {} {}",
+                            label(k),
+                            if scalars.len() == 1 { "is" } else { "are" },
+                            sentence(&scalars)
+                        ));
+                    } else {
+                        parts.push(format!("{} {}", items.len(), label(k)));
+                    }
+                }
+            }
+            if parts.is_empty() {
+                "I found the record, but there is nothing in it I can show here.".into()
+            } else {
+                format!("Here's what I found: {}.", sentence(&parts))
+            }
+        }
+        Value::Array(items) if items.is_empty() => "I found nothing.".into(),
+        Value::Array(items) => {
+            let names: Vec<String> = items
+                .iter()
+                .filter_map(|i| {
+                    scalar(i)
+                        .or_else(|| ["name", "title", "id"].iter().find_map(|k| scalar(&i[*k])))
+                })
+                .take(10)
+                .collect();
+            if names.is_empty() {
+                format!("I found {} results.", items.len())
+            } else {
+                format!("I found {}: {}.", items.len(), sentence(&names))
+            }
+        }
+        other => scalar(other).unwrap_or_else(|| "Done.".into()),
     }
 }
 
@@ -402,7 +499,14 @@ impl OfflineEngine {
                     arguments: serde_json::json!({"summary": format!("The customer asked for a person: \u{201c}{message}\u{201d}")}),
                 }],
             },
-            Intent::Thanks => say("You're welcome! Is there anything else I can help with?".into()),
+            Intent::Thanks => say(phrase(
+                Phrase::Welcome,
+                Lang::of_conversation(request.messages.iter().filter_map(|m| match m {
+                    Message::User { content } => Some(content.as_str()),
+                    _ => None,
+                })),
+            )
+            .into()),
             Intent::Tool { spec, texts, asked } => {
                 let properties = spec.parameters["properties"]
                     .as_object()
@@ -576,7 +680,7 @@ tools:
     fn all_inputs_in_one_message_call_at_once_and_patterns_are_anchored() {
         let replies = play(&["where is my order XW12345678 or W1234567?"]);
         assert_eq!(replies[0], r#"call order_status {"order_id":"W1234567"}"#);
-        assert_eq!(replies[1], "Here is what I found:\n- ok: true");
+        assert_eq!(replies[1], "Here's what I found: ok: yes.");
     }
 
     #[test]

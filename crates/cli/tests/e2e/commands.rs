@@ -29,7 +29,12 @@ async fn check_validates_and_pings() {
     assert_eq!(report["agent"], "acme-shop");
     assert_eq!(
         report["tasks"],
-        serde_json::json!(["cancel_order", "book_demo", "return_damaged_item"])
+        serde_json::json!([
+            "cancel_order",
+            "list_my_orders",
+            "book_demo",
+            "return_damaged_item"
+        ])
     );
     assert!(
         report["ping"]

@@ -104,7 +104,7 @@ async fn a_new_process_resumes_the_conversation_at_the_same_step() {
     let done = third.say("yes").await;
     assert_eq!(
         done["reply"],
-        "Done — order W1000002 is cancelled. You'll get a confirmation email shortly."
+        "Done — order W1000002 is cancelled. You'll get a confirmation email shortly.\nIs there anything else I can help with?"
     );
     assert_eq!(shop.order_status("W1000002").as_deref(), Some("cancelled"));
     assert_eq!(shop.effective_writes(), 1);
@@ -131,7 +131,7 @@ async fn killed_after_the_write_reached_the_backend_the_restart_finishes_it_once
     let turn = restarted.say("hello? did it work?").await;
     assert_eq!(
         turn["reply"],
-        "Done — order W1000002 is cancelled. You'll get a confirmation email shortly."
+        "Done — order W1000002 is cancelled. You'll get a confirmation email shortly.\nIs there anything else I can help with?"
     );
     let cancels: Vec<_> = shop
         .requests()

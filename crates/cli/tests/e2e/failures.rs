@@ -208,6 +208,9 @@ async fn a_failing_tool_gets_a_graceful_answer() {
         get(|| async { Json(json!({"status": "open", "queue": 3})) }),
     ))
     .await;
-    assert_eq!(reply, "Here is what I found:\n- queue: 3\n- status: open");
+    assert_eq!(
+        reply,
+        "Here's what I found: the queue is 3 and the status is open."
+    );
     assert_eq!(record(&events), ("ok".into(), Some(200), 1));
 }

@@ -309,6 +309,9 @@ pub struct RawTask {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum RawStep {
+    /// Find out who the customer is with the identifying lookups their words supply (skipped
+    /// when the customer is already identified).
+    Identify(RawIdentify),
     /// Ask for a value.
     Collect(RawCollect),
     /// Call a tool.
@@ -325,14 +328,49 @@ pub enum RawStep {
     End(RawEnd),
 }
 
+/// An identification step.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawIdentify {
+    /// Identifying lookups (tools with `identifies:`), in order of preference: the first whose
+    /// inputs the customer's words supply is called (e.g. by email, or by name and ZIP code).
+    pub using: Vec<String>,
+    /// The question when details are missing (default: built from the lookups' inputs, in the
+    /// customer's language).
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// Failed lookups before a person takes over (default 3).
+    #[serde(default)]
+    pub attempts: Option<u32>,
+}
+
+/// Choosing a slot's value among the customer's own records by description.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawChooseFrom {
+    /// Where the records are in the task's context: `order.items`, `profile.payment_methods`
+    /// (a list, or an object whose values are the records).
+    pub list: String,
+    /// The field of a record that is the slot's value (`item_id`, `id`).
+    pub value: String,
+    /// The fields that describe a record, its name first (`[name, options]`,
+    /// `[brand, source, last_four]`).
+    pub describe: Vec<String>,
+    /// Phrases that mean one particular value, as a template over the task's context, e.g.
+    /// `original payment method: "{{ order.payment_history[0].payment_method_id }}"`.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+}
+
 /// A slot to collect.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCollect {
     /// Slot name.
     pub slot: String,
-    /// `string`, `email`, `number`, `integer`, `date`, `enum`, or `list` (several values, each
-    /// matching `pattern`).
+    /// `string`, `email`, `number`, `integer`, `date`, `enum`, `address` (street, unit, city,
+    /// state, ZIP and country read from one sentence: `{{ slot.city }}`), or `list` (several
+    /// values, each matching `pattern`).
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     /// A regular expression the value must match.
@@ -350,6 +388,12 @@ pub struct RawCollect {
     /// `user_data.<field>`.
     #[serde(default)]
     pub from: Option<String>,
+    /// Other ways to say each allowed value (`enum`): `{ordered by mistake: [by accident]}`.
+    #[serde(default)]
+    pub synonyms: BTreeMap<String, Vec<String>>,
+    /// Choose the value among the customer's records by what they say about them.
+    #[serde(default)]
+    pub choose_from: Option<RawChooseFrom>,
 }
 
 /// A tool call step.

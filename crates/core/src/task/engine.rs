@@ -16,7 +16,7 @@ use crate::agent::HANDOFF;
 use crate::agent::{Agent, CallEnd, Conversation, Recorder, TurnEvent, result_content};
 use crate::config::{Access, BoundSource, OnError};
 use crate::extract::{extract, overlap, words};
-use crate::model::{Message, ModelRequest, NoText, ToolCall, ToolSpec};
+use crate::model::{ModelRequest, NoText, ToolCall, ToolSpec};
 use crate::tool_call::{
     CallFailure, FailureKind, PreparedCall, Selected, TrustedContext, prepare_operator_call,
 };
@@ -79,7 +79,7 @@ fn level_name(access: Access) -> &'static str {
     }
 }
 
-fn lookup_path<'a>(context: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn lookup_path<'a>(context: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(context, |v, key| match v {
         Value::Object(map) => map.get(key),
         Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
@@ -113,7 +113,7 @@ fn invalid_reason(slot: &Slot, text: &str) -> String {
     }
 }
 
-enum Flow {
+pub(crate) enum Flow {
     /// Stop and answer (waiting for the customer, or the task ended).
     Stop,
     /// Go on with the next instruction.
@@ -331,8 +331,10 @@ impl Agent {
             Awaiting::Slot { name } => name.clone(),
             _ => return None,
         };
+        let context = self.task_context(conversation);
         if is_correction(text)
-            || Self::slot_values(task, text, Some(&asked))
+            || self
+                .slot_values(task, text, Some(&asked), &context)
                 .iter()
                 .any(|(n, _)| *n == asked)
         {
@@ -482,7 +484,7 @@ impl Agent {
 
     /// The context templates and conditions see: slots and saved results at the top level,
     /// `user` (user data) and `customer` (email, id).
-    fn task_context(&self, conversation: &Conversation) -> Value {
+    pub(crate) fn task_context(&self, conversation: &Conversation) -> Value {
         let mut context = Map::new();
         if let Some(run) = &conversation.task {
             for (k, v) in run.slots.iter().chain(run.results.iter()) {
@@ -500,7 +502,7 @@ impl Agent {
         Value::Object(context)
     }
 
-    fn render(&self, template: &str, context: &Value) -> String {
+    pub(crate) fn render(&self, template: &str, context: &Value) -> String {
         self.config
             .templates
             .get_template(template)
@@ -564,28 +566,6 @@ impl Agent {
         extract(&slot.property, &text, true, &mut Default::default())
     }
 
-    /// Slot values a message gives (`asked` is the slot whose question it answers).
-    fn slot_values(task: &TaskDef, text: &str, asked: Option<&str>) -> Vec<(String, Value)> {
-        let mut taken = Default::default();
-        let mut slots: Vec<&Slot> = task.slots().collect();
-        slots.sort_by_key(|s| Some(s.name.as_str()) != asked);
-        slots
-            .into_iter()
-            // A list is read only as the answer to its own question: two lists of the same
-            // kind (items to exchange, and their replacements) must not fill each other.
-            .filter(|s| s.property["type"] != "array" || asked == Some(s.name.as_str()))
-            .filter_map(|s| {
-                extract(
-                    &s.property,
-                    text,
-                    asked == Some(s.name.as_str()),
-                    &mut taken,
-                )
-                .map(|v| (s.name.clone(), v))
-            })
-            .collect()
-    }
-
     /// Absorbs the customer's message into the run, then runs instructions until the task
     /// needs the customer again or ends.
     async fn advance(
@@ -615,6 +595,7 @@ impl Agent {
                 break;
             };
             let kind = match instr {
+                Instr::Identify { .. } => "identify",
                 Instr::Collect(_) => "collect",
                 Instr::Call { .. } => "call",
                 Instr::JumpUnless { .. } | Instr::Jump(_) => "branch",
@@ -636,6 +617,11 @@ impl Agent {
             }
         }
         said.retain(|s| !s.is_empty());
+        // A task that ended (done or failed) hands the conversation back: ask what's next.
+        let ended = conversation.task.is_none() && conversation.handoff.is_none();
+        if ended && said.last().is_none_or(|s| !s.trim_end().ends_with('?')) {
+            said.push(phrase(Phrase::AnythingElse, self.language(conversation)).into());
+        }
         if said.is_empty() {
             "OK.".into()
         } else {
@@ -643,8 +629,9 @@ impl Agent {
         }
     }
 
-    /// Takes slot values, corrections and yes/no from the message. Returns a reply when the
-    /// message settles the turn by itself (an invalid answer, a declined confirmation).
+    /// Takes slot values, identification details, corrections and yes/no from the message.
+    /// Returns a reply when the message settles the turn by itself (an invalid answer, a
+    /// declined confirmation).
     fn absorb(
         &self,
         conversation: &mut Conversation,
@@ -654,11 +641,22 @@ impl Agent {
         recorder: &mut Recorder<'_>,
     ) -> Option<String> {
         let lang = self.language(conversation);
+        let context = self.task_context(conversation);
+        let asked_identity = match conversation.task.as_ref().map(|r| &r.awaiting) {
+            Some(Awaiting::Identify { asked }) => asked.clone(),
+            _ => Vec::new(),
+        };
+        if first {
+            self.absorb_earlier_identification(conversation, task);
+        } else {
+            self.absorb_identification(conversation, task, text, &asked_identity);
+        }
         let run = conversation.task.as_mut()?;
         // "Actually it's W2": changed slot values restart the run from its first instruction;
         // lookups run again and anything confirmed must be confirmed again.
         if !first && is_correction(text) {
-            let changed: Vec<(String, Value)> = Self::slot_values(task, text, None)
+            let changed: Vec<(String, Value)> = self
+                .slot_values(task, text, None, &context)
                 .into_iter()
                 .filter(|(name, value)| {
                     run.slots.contains_key(name) && run.slots.get(name) != Some(value)
@@ -714,9 +712,33 @@ impl Agent {
                     return Some(again);
                 }
             },
-            Awaiting::Declined { .. } => {}
+            Awaiting::Declined { .. } | Awaiting::Identify { .. } | Awaiting::Nothing => {
+                // Values for later steps, in the message that starts the task or answers the
+                // identification question.
+                for (slot, value) in self.slot_values(task, text, None, &context) {
+                    run.slots.entry(slot).or_insert(value);
+                }
+            }
             Awaiting::Slot { name } => {
-                let values = Self::slot_values(task, text, Some(&name));
+                let slot = task.slot(&name)?;
+                if slot.is_address()
+                    && self
+                        .read_slot(slot, text, true, &context, &mut Default::default())
+                        .is_none()
+                {
+                    run.awaiting = Awaiting::Slot { name: name.clone() };
+                    return match self.address_answer(conversation, slot, text) {
+                        Ok(address) => {
+                            if let Some(run) = conversation.task.as_mut() {
+                                run.slots.insert(name, address);
+                                run.awaiting = Awaiting::Nothing;
+                            }
+                            None
+                        }
+                        Err(missing) => Some(missing),
+                    };
+                }
+                let values = self.slot_values(task, text, Some(&name), &context);
                 let answered = values.iter().any(|(n, _)| n == &name);
                 for (slot, value) in values {
                     if slot == name || !run.slots.contains_key(&slot) {
@@ -724,36 +746,10 @@ impl Agent {
                     }
                 }
                 if !answered {
-                    let slot = task.slot(&name)?;
                     run.awaiting = Awaiting::Slot { name: name.clone() };
                     return Some(format!("{} {}", invalid_reason(slot, text), slot.prompt));
                 }
             }
-            Awaiting::Nothing if first => {
-                for (slot, value) in Self::slot_values(task, text, None) {
-                    run.slots.insert(slot, value);
-                }
-                // Values given earlier in the conversation count too (the most recent wins),
-                // but only since the last task ended: its values belonged to that task.
-                // Free-text slots are only ever taken as answers to their own question.
-                let since = conversation.last_task_end.min(conversation.messages.len());
-                let earlier: Vec<String> = conversation.messages[since..]
-                    .iter()
-                    .rev()
-                    .skip(1)
-                    .filter_map(|m| match m {
-                        Message::User { content } => Some(content.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                let run = conversation.task.as_mut()?;
-                for message in earlier {
-                    for (slot, value) in Self::slot_values(task, &message, None) {
-                        run.slots.entry(slot).or_insert(value);
-                    }
-                }
-            }
-            Awaiting::Nothing => {}
         }
         None
     }
@@ -776,13 +772,31 @@ impl Agent {
             Flow::Next
         };
         match &program[pc] {
+            Instr::Identify {
+                lookups,
+                prompt,
+                attempts,
+            } => {
+                self.identify_step(
+                    conversation,
+                    lookups,
+                    prompt.as_deref(),
+                    *attempts,
+                    pc,
+                    said,
+                    recorder,
+                )
+                .await
+            }
             Instr::Collect(slot) => {
                 let known = conversation
                     .task
                     .as_ref()
                     .is_some_and(|r| r.slots.contains_key(&slot.name));
                 if !known
-                    && let Some(value) = self.known_value(conversation, slot)
+                    && let Some(value) = self
+                        .known_value(conversation, slot)
+                        .or_else(|| self.earlier_value(conversation, task, slot, &context))
                     && let Some(run) = conversation.task.as_mut()
                 {
                     run.slots.insert(slot.name.clone(), value);

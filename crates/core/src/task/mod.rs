@@ -3,9 +3,11 @@
 //! `crate::agent`, next to the loop it shares with open conversations.
 
 pub mod engine;
+mod identify;
 pub mod program;
 pub mod run;
+mod slots;
 
 pub use engine::trigger_score;
-pub use program::{InputExpr, Instr, Slot, TaskBody, TaskDef};
+pub use program::{ChooseFrom, InputExpr, Instr, Slot, TaskBody, TaskDef};
 pub use run::{Awaiting, TaskRun, WriteRecord, WriteState};

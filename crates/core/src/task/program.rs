@@ -60,6 +60,45 @@ pub struct Slot {
     pub invalid: Option<String>,
     /// Trusted source that fills it.
     pub from: Option<BoundSource>,
+    /// Other ways to say each allowed value.
+    pub synonyms: Vec<(String, Vec<String>)>,
+    /// Records to choose the value among.
+    pub choose_from: Option<ChooseFrom>,
+}
+
+/// How a slot's value is chosen among the customer's records.
+#[derive(Debug)]
+pub struct ChooseFrom {
+    /// Path of the records in the task's context.
+    pub list: String,
+    /// The field that is the value.
+    pub value: String,
+    /// The fields that describe a record, its name first.
+    pub describe: Vec<String>,
+    /// Phrase → template name of the value it means.
+    pub aliases: Vec<(String, String)>,
+}
+
+impl Slot {
+    /// Whether the slot holds an address object.
+    pub fn is_address(&self) -> bool {
+        self.property["format"] == "address"
+    }
+
+    /// Whether the slot is a list.
+    pub fn is_list(&self) -> bool {
+        self.property["type"] == "array"
+    }
+
+    /// Whether the slot is free text (no type, pattern, enum or records to choose among): it
+    /// is only ever taken as the answer to its own question.
+    pub fn is_free_text(&self) -> bool {
+        self.property["type"] == "string"
+            && self.property.get("format").is_none()
+            && self.property.get("pattern").is_none()
+            && self.property.get("enum").is_none()
+            && self.choose_from.is_none()
+    }
 }
 
 /// An input of a call step.
@@ -80,6 +119,15 @@ pub enum InputExpr {
 /// One instruction of a structured task.
 #[derive(Debug)]
 pub enum Instr {
+    /// Identify the customer with the first lookup whose inputs are known.
+    Identify {
+        /// Identifying lookups, in order of preference.
+        lookups: Vec<String>,
+        /// The question when details are missing (as written), if configured.
+        prompt: Option<String>,
+        /// Failed lookups before a handoff.
+        attempts: u32,
+    },
     /// Ask for a slot unless known.
     Collect(Slot),
     /// Call a tool.
@@ -266,6 +314,35 @@ impl Compiler<'_> {
             let at = step.at;
             let id = format!("tasks.{task}.{}", program.len());
             match &step.value {
+                RawStep::Identify(identify) => {
+                    for lookup in &identify.using {
+                        match self.tools.get(lookup) {
+                            Some(tool) if tool.identifies.is_some() => {}
+                            Some(_) => self.problems.add(
+                                at,
+                                format!("task `{task}`: `identify` uses `{lookup}`, which is not an identifying lookup"),
+                                "add `identifies:` to the tool (where the response names the customer) or use another tool",
+                            ),
+                            None => self.problems.add(
+                                at,
+                                format!("task `{task}`: `identify` uses unknown tool `{lookup}`"),
+                                "list tools defined under `tools:` that have `identifies:`",
+                            ),
+                        }
+                    }
+                    if identify.using.is_empty() {
+                        self.problems.add(
+                            at,
+                            format!("task `{task}`: `identify` needs at least one lookup"),
+                            "write `identify: {using: [find_user_by_email, find_user_by_name_zip]}`",
+                        );
+                    }
+                    program.push(Instr::Identify {
+                        lookups: identify.using.clone(),
+                        prompt: identify.prompt.clone(),
+                        attempts: identify.attempts.unwrap_or(3).max(1),
+                    });
+                }
                 RawStep::Collect(c) => {
                     let pattern = c.pattern.as_ref().and_then(|p| {
                         match regex::Regex::new(&format!("^(?:{p})$")) {
@@ -295,6 +372,7 @@ impl Compiler<'_> {
                         "number" => json!({"type": "number"}),
                         "integer" => json!({"type": "integer"}),
                         "list" => json!({"type": "array", "items": {"type": "string"}}),
+                        "address" => json!({"type": "object", "format": "address"}),
                         other => {
                             self.problems.add(
                                 at,
@@ -302,7 +380,7 @@ impl Compiler<'_> {
                                     "task `{task}`: slot `{}` has unknown type `{other}`",
                                     c.slot
                                 ),
-                                "use string, email, date, number, integer, enum or list",
+                                "use string, email, date, number, integer, enum, address or list",
                             );
                             json!({"type": "string"})
                         }
@@ -341,6 +419,40 @@ impl Compiler<'_> {
                         }
                         parsed
                     });
+                    for value in c.synonyms.keys() {
+                        let allowed = c.choices.as_ref().is_some_and(|v| v.contains(value));
+                        if !allowed {
+                            self.problems.add(
+                                at,
+                                format!("task `{task}`: slot `{}` has synonyms for `{value}`, which is not one of its `enum` values", c.slot),
+                                "give synonyms only for values listed under `enum:`",
+                            );
+                        }
+                    }
+                    let choose_from = c.choose_from.as_ref().map(|choose| {
+                        if choose.describe.is_empty() {
+                            self.problems.add(
+                                at,
+                                format!("task `{task}`: slot `{}`: `choose_from` needs `describe` fields", c.slot),
+                                "list the record fields that describe it, its name first: `describe: [name, options]`",
+                            );
+                        }
+                        let aliases = choose
+                            .aliases
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (phrase, template))| {
+                                let name = self.template(format!("{id}.alias{i}"), template, at);
+                                (phrase.clone(), name)
+                            })
+                            .collect();
+                        ChooseFrom {
+                            list: choose.list.clone(),
+                            value: choose.value.clone(),
+                            describe: choose.describe.clone(),
+                            aliases,
+                        }
+                    });
                     slots.insert(c.slot.clone());
                     program.push(Instr::Collect(Slot {
                         name: c.slot.clone(),
@@ -349,6 +461,12 @@ impl Compiler<'_> {
                         prompt: c.prompt.clone(),
                         invalid: c.invalid.clone(),
                         from,
+                        synonyms: c
+                            .synonyms
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                        choose_from,
                     }));
                 }
                 RawStep::Call(call) => {

@@ -20,6 +20,11 @@ pub enum Awaiting {
         /// Slot name.
         name: String,
     },
+    /// Details that identify the customer.
+    Identify {
+        /// The lookup inputs the question asked for.
+        asked: Vec<String>,
+    },
     /// An explicit yes/no for exactly these writes.
     Confirmation {
         /// Digests of the writes the customer is asked to confirm.
@@ -92,6 +97,15 @@ pub struct TaskRun {
     /// How many writes this run has started (numbers model-driven writes).
     #[serde(default)]
     pub write_count: usize,
+    /// Identification details the customer gave, by lookup input.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub identify: BTreeMap<String, Value>,
+    /// Identifying lookups that found nobody.
+    #[serde(default)]
+    pub identify_failures: u32,
+    /// Parts of a value given so far (an address given line by line), by slot.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub partial: BTreeMap<String, Value>,
 }
 
 impl TaskRun {
@@ -107,6 +121,9 @@ impl TaskRun {
             confirmed: Vec::new(),
             writes: BTreeMap::new(),
             write_count: 0,
+            identify: BTreeMap::new(),
+            identify_failures: 0,
+            partial: BTreeMap::new(),
         }
     }
 

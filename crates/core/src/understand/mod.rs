@@ -9,6 +9,7 @@
 mod concepts;
 mod consent;
 mod phrases;
+pub mod values;
 mod vocab;
 
 pub use concepts::canonical_tokens;

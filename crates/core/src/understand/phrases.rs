@@ -30,6 +30,8 @@ pub enum Phrase {
     NoMatchHandoff,
     /// An identifying lookup found the customer.
     FoundYou,
+    /// Inviting the customer's request.
+    HowCanIHelp,
     /// A task needs a verified customer.
     SignInFirst,
 }
@@ -149,6 +151,11 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
         (FoundYou, Fr) => "Merci, j'ai trouvé votre compte.",
         (FoundYou, Es) => "Gracias, he encontrado su cuenta.",
         (FoundYou, Nl) => "Bedankt, ik heb uw account gevonden.",
+        (HowCanIHelp, En) => "What can I do for you?",
+        (HowCanIHelp, De) => "Was kann ich für Sie tun?",
+        (HowCanIHelp, Fr) => "Que puis-je faire pour vous ?",
+        (HowCanIHelp, Es) => "¿En qué puedo ayudarle?",
+        (HowCanIHelp, Nl) => "Waarmee kan ik u helpen?",
         (SignInFirst, En) => {
             "I can only help with that once we know it's you: please sign in on our website (or write to us from the email on your account) and ask again."
         }

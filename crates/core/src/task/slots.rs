@@ -1,0 +1,240 @@
+//! Reading slot values out of what the customer wrote: typed values (patterns, enums with
+//! their synonyms and meanings, emails, numbers, dates), addresses written as a sentence or
+//! line by line, and choices among the customer's own records by description. One message can
+//! fill several slots; values given earlier in the request are used rather than asked again.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::engine::lookup_path;
+use super::program::{Slot, TaskDef};
+use crate::agent::{Agent, Conversation};
+use crate::extract::{extract, words};
+use crate::model::Message;
+use crate::understand::values::{Address, Choices};
+use crate::understand::{Lang, Normal};
+
+impl Agent {
+    /// Reads one slot's value from a text (`asked`: the text answers this slot's question).
+    pub(crate) fn read_slot(
+        &self,
+        slot: &Slot,
+        text: &str,
+        asked: bool,
+        context: &Value,
+        taken: &mut BTreeSet<String>,
+    ) -> Option<Value> {
+        if let Some(choose) = &slot.choose_from {
+            let message = words(text);
+            for (phrase, template) in &choose.aliases {
+                let phrase_words = words(phrase);
+                if !phrase_words.is_empty() && phrase_words.is_subset(&message) {
+                    let value = self.render(template, context);
+                    if !value.is_empty() {
+                        return Some(if slot.is_list() {
+                            json!([value])
+                        } else {
+                            json!(value)
+                        });
+                    }
+                }
+            }
+            if let Some(records) = lookup_path(context, &choose.list) {
+                let choices = Choices {
+                    list: records,
+                    value: &choose.value,
+                    describe: &choose.describe,
+                };
+                if slot.is_list() {
+                    let many = choices.many(text);
+                    if !many.is_empty() {
+                        return Some(Value::Array(many));
+                    }
+                } else if let Some(one) = choices.one(text) {
+                    return Some(one);
+                }
+            }
+        }
+        if slot.is_address() {
+            let address = Address::parse(text);
+            return address.is_complete().then(|| address.to_json());
+        }
+        if !slot.synonyms.is_empty() {
+            let normal = Normal::new(text);
+            let by_synonym = slot.synonyms.iter().find(|(_, phrases)| {
+                phrases
+                    .iter()
+                    .any(|p| normal.has(&Normal::new(p).tokens.join(" ")))
+            });
+            if let Some((value, _)) = by_synonym {
+                return Some(json!(value));
+            }
+        }
+        extract(&slot.property, text, asked, taken)
+    }
+
+    /// Slot values a message gives (`asked` is the slot whose question it answers). A list
+    /// of bare ids is read only as the answer to its own question: two lists of the same kind
+    /// (items to exchange, and their replacements) must not fill each other.
+    pub(crate) fn slot_values(
+        &self,
+        task: &TaskDef,
+        text: &str,
+        asked: Option<&str>,
+        context: &Value,
+    ) -> Vec<(String, Value)> {
+        let mut taken = BTreeSet::new();
+        let mut slots: Vec<&Slot> = task.slots().collect();
+        slots.sort_by_key(|s| Some(s.name.as_str()) != asked);
+        slots
+            .into_iter()
+            .filter(|s| !s.is_list() || asked == Some(s.name.as_str()) || s.choose_from.is_some())
+            .filter_map(|s| {
+                let is_asked = asked == Some(s.name.as_str());
+                self.read_slot(s, text, is_asked, context, &mut taken)
+                    .map(|v| (s.name.clone(), v))
+            })
+            .collect()
+    }
+
+    /// A slot's value from the customer's earlier messages of this request (since the last
+    /// task ended), the most recent first. Free text is never taken unasked, nor a list of
+    /// bare ids when another list of the task takes the same kind.
+    pub(crate) fn earlier_value(
+        &self,
+        conversation: &Conversation,
+        task: &TaskDef,
+        slot: &Slot,
+        context: &Value,
+    ) -> Option<Value> {
+        if slot.is_free_text() {
+            return None;
+        }
+        let twin_list = slot.is_list()
+            && task.slots().any(|o| {
+                o.name != slot.name && o.is_list() && o.property["items"] == slot.property["items"]
+            });
+        let since = conversation.last_task_end.min(conversation.messages.len());
+        conversation.messages[since..]
+            .iter()
+            .rev()
+            .filter_map(|m| match m {
+                Message::User { content } => Some(content.as_str()),
+                _ => None,
+            })
+            .find_map(|text| {
+                let value = self.read_slot(slot, text, false, context, &mut BTreeSet::new())?;
+                // A list of bare ids next to its twin is ambiguous; names are not.
+                let by_id = slot.is_list()
+                    && value.as_array().is_some_and(|ids| {
+                        ids.iter()
+                            .all(|id| id.as_str().is_some_and(|s| text.contains(s)))
+                    });
+                (!(twin_list && by_id)).then_some(value)
+            })
+    }
+
+    /// Folds one answer into an address given part by part; returns the address once it is
+    /// complete, or what is still missing.
+    pub(crate) fn address_answer(
+        &self,
+        conversation: &mut Conversation,
+        slot: &Slot,
+        text: &str,
+    ) -> Result<Value, String> {
+        let lang = self.language(conversation);
+        let Some(run) = conversation.task.as_mut() else {
+            return Err(String::new());
+        };
+        let mut address = run
+            .partial
+            .get(&slot.name)
+            .map(address_from_json)
+            .unwrap_or_default();
+        let parsed = Address::parse(text);
+        if parsed.address1.is_some() || parsed.zip.is_some() || parsed.state.is_some() {
+            address.merge(parsed);
+        } else {
+            address.parse_part(text);
+        }
+        if address.is_complete() {
+            run.partial.remove(&slot.name);
+            return Ok(address.to_json());
+        }
+        run.partial
+            .insert(slot.name.clone(), address_to_json(&address));
+        Err(missing_address_parts(&address, lang))
+    }
+}
+
+fn address_to_json(address: &Address) -> Value {
+    json!({
+        "address1": address.address1, "address2": address.address2, "city": address.city,
+        "state": address.state, "zip": address.zip, "country": address.country,
+    })
+}
+
+fn address_from_json(value: &Value) -> Address {
+    let field = |k: &str| value[k].as_str().map(str::to_string);
+    Address {
+        address1: field("address1"),
+        address2: field("address2"),
+        city: field("city"),
+        state: field("state"),
+        zip: field("zip"),
+        country: field("country"),
+    }
+}
+
+/// "I still need the city and ZIP code of the address."
+fn missing_address_parts(address: &Address, lang: Lang) -> String {
+    let parts: [(&Option<String>, [&str; 5]); 4] = [
+        (
+            &address.address1,
+            [
+                "street and number",
+                "Straße und Hausnummer",
+                "rue et numéro",
+                "calle y número",
+                "straat en huisnummer",
+            ],
+        ),
+        (&address.city, ["city", "Ort", "ville", "ciudad", "plaats"]),
+        (
+            &address.state,
+            ["state", "Bundesland", "état", "estado", "staat"],
+        ),
+        (
+            &address.zip,
+            [
+                "ZIP code",
+                "Postleitzahl",
+                "code postal",
+                "código postal",
+                "postcode",
+            ],
+        ),
+    ];
+    let index = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
+    let missing: Vec<&str> = parts
+        .iter()
+        .filter(|(value, _)| value.is_none())
+        .map(|(_, names)| names[index])
+        .collect();
+    let joined = match missing.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => {
+            let and = ["and", "und", "et", "y", "en"][index];
+            format!("{} {and} {last}", init.join(", "))
+        }
+    };
+    match lang {
+        Lang::En => format!("I still need the {joined} of the address."),
+        Lang::De => format!("Mir fehlt noch: {joined}."),
+        Lang::Fr => format!("Il me manque encore : {joined}."),
+        Lang::Es => format!("Todavía me falta: {joined}."),
+        Lang::Nl => format!("Ik mis nog: {joined}."),
+    }
+}

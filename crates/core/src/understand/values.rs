@@ -1,0 +1,991 @@
+//! Typed values read out of free text: a person's name ("I'm Yusuf Rossi", "Rossi, Yusuf"),
+//! a postal address written as one sentence, a postal code next to its cue ("zip 19122"), and
+//! a choice among the customer's own records by description ("the vacuum cleaner", "my
+//! Mastercard ending in 2478").
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::{Normal, fold};
+use crate::extract::words;
+
+/// A person's name as far as the text gives it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersonName {
+    /// Given name.
+    pub first: Option<String>,
+    /// Family name.
+    pub last: Option<String>,
+}
+
+/// Phrases after which a name follows, in the five languages (folded).
+const NAME_CUES: &[&str] = &[
+    "my name is",
+    "my name's",
+    "name is",
+    "names",
+    "name's",
+    "name",
+    "i'm",
+    "im",
+    "i am",
+    "this is",
+    "it's",
+    "call me",
+    "ich bin",
+    "ich heisse",
+    "mein name ist",
+    "hier ist",
+    "hier spricht",
+    "name ist",
+    "je m'appelle",
+    "je suis",
+    "mon nom est",
+    "nom",
+    "c'est",
+    "me llamo",
+    "soy",
+    "mi nombre es",
+    "nombre",
+    "ik ben",
+    "ik heet",
+    "mijn naam is",
+    "naam",
+    "met",
+];
+
+/// Words that are never part of a name (folded).
+const NOT_NAMES: &[&str] = &[
+    "and",
+    "or",
+    "from",
+    "with",
+    "zip",
+    "code",
+    "postal",
+    "postcode",
+    "email",
+    "e-mail",
+    "mail",
+    "my",
+    "the",
+    "a",
+    "an",
+    "is",
+    "in",
+    "at",
+    "of",
+    "to",
+    "for",
+    "on",
+    "by",
+    "i",
+    "me",
+    "hi",
+    "hello",
+    "hey",
+    "please",
+    "thanks",
+    "thank",
+    "you",
+    "yes",
+    "no",
+    "ok",
+    "okay",
+    "order",
+    "sorry",
+    "looking",
+    "trying",
+    "here",
+    "back",
+    "new",
+    "not",
+    "happy",
+    "writing",
+    "calling",
+    "wondering",
+    "having",
+    "interested",
+    "just",
+    "also",
+    "want",
+    "would",
+    "like",
+    "need",
+    "cancel",
+    "return",
+    "exchange",
+    "change",
+    "address",
+    "and",
+    "und",
+    "et",
+    "y",
+    "en",
+    "mit",
+    "avec",
+    "con",
+    "met",
+    "mijn",
+    "mein",
+    "meine",
+    "mon",
+    "ma",
+    "mi",
+    "postleitzahl",
+    "plz",
+    "de",
+    "la",
+    "le",
+    "el",
+    "het",
+    "die",
+    "der",
+    "das",
+    "wohne",
+    "live",
+    "living",
+    "bin",
+    "ben",
+    "soy",
+    "suis",
+    "name",
+    "naam",
+    "nombre",
+    "nom",
+    "first",
+    "last",
+    "surname",
+    "it",
+    "that",
+    "going",
+    "getting",
+    "still",
+    "very",
+    "so",
+    "glad",
+    "good",
+    "fine",
+    "well",
+    "done",
+    "customer",
+    "user",
+    "account",
+    "hallo",
+    "bonjour",
+    "hola",
+    "hoi",
+    "guten",
+    "tag",
+    "buenos",
+    "dias",
+    "goedemiddag",
+    "goedemorgen",
+    "merci",
+    "gracias",
+    "danke",
+    "bedankt",
+    "bitte",
+    "por",
+    "favor",
+    "svp",
+    "graag",
+    "ja",
+    "oui",
+    "si",
+    "nee",
+    "nein",
+    "non",
+    "gift",
+    "card",
+    "paypal",
+    "visa",
+    "mastercard",
+    "item",
+    "items",
+    "wrong",
+    "actually",
+    "meant",
+    "correct",
+    "right",
+    "also",
+    "there",
+    "writing",
+    "zipcode",
+    "is",
+    "es",
+    "est",
+    "ist",
+    "called",
+    "named",
+    "heisse",
+    "heet",
+    "llamo",
+    "appelle",
+    "ben",
+    "wife",
+    "husband",
+    "i'm",
+    "i've",
+    "i'd",
+    "i'll",
+    "it's",
+    "that's",
+    "what's",
+    "im",
+    "ive",
+    "id",
+    "dear",
+    "the",
+    "can",
+    "could",
+    "will",
+    "want",
+    "wanted",
+    "would",
+    "please",
+    "question",
+    "help",
+    "hi",
+    "hey",
+];
+
+/// Words that may open a message before a bare name.
+const GREETINGS: &[&str] = &[
+    "hi", "hello", "hey", "dear", "hallo", "bonjour", "hola", "hoi", "salut", "moin", "yes",
+    "sure", "ok", "okay", "ja", "oui", "si", "it's", "its", "sorry", "oh", "ah", "well",
+];
+
+/// Words after which a lower-case name may end (other than the end of the text).
+const NAME_ENDS: &[&str] = &[
+    "and",
+    "from",
+    "zip",
+    "my",
+    "with",
+    "postal",
+    "postcode",
+    "email",
+    "living",
+    "und",
+    "et",
+    "y",
+    "en",
+    "mit",
+    "avec",
+    "con",
+    "met",
+    "mijn",
+    "mein",
+    "meine",
+    "mon",
+    "ma",
+    "mi",
+    "postleitzahl",
+    "plz",
+    "code",
+    "codigo",
+    "i",
+    "here",
+    "in",
+    "at",
+    "of",
+];
+
+/// One word of the text with what surrounds it.
+struct Word {
+    /// As written, trimmed of punctuation.
+    text: String,
+    /// Folded.
+    folded: String,
+    /// Followed by a comma, period or other clause break.
+    breaks: bool,
+}
+
+fn split_words(text: &str) -> Vec<Word> {
+    text.split_whitespace()
+        .filter_map(|raw| {
+            let trimmed =
+                raw.trim_matches(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'));
+            if trimmed.is_empty() {
+                return None;
+            }
+            let tail = &raw[raw
+                .rfind(trimmed)
+                .map(|i| i + trimmed.len())
+                .unwrap_or(raw.len())..];
+            Some(Word {
+                text: trimmed.to_string(),
+                folded: fold(trimmed).replace('\u{2019}', "'"),
+                breaks: tail
+                    .chars()
+                    .any(|c| matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | ')')),
+            })
+        })
+        .collect()
+}
+
+fn name_like(word: &Word) -> bool {
+    word.text.chars().count() >= 2
+        && word
+            .text
+            .chars()
+            .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+        && !NOT_NAMES.contains(&word.folded.as_str())
+}
+
+fn capitalised(word: &Word) -> bool {
+    word.text.chars().next().is_some_and(char::is_uppercase)
+}
+
+fn proper(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) if word.chars().all(|c| !c.is_uppercase()) => {
+            first.to_uppercase().collect::<String>() + chars.as_str()
+        }
+        _ => word.to_string(),
+    }
+}
+
+fn split_full(run: &[String]) -> PersonName {
+    match run {
+        [] => PersonName::default(),
+        [only] => PersonName {
+            first: Some(only.clone()),
+            last: None,
+        },
+        [first @ .., last] => PersonName {
+            first: Some(first.join(" ")),
+            last: Some(last.clone()),
+        },
+    }
+}
+
+/// Reads a person's name: after a cue ("I'm", "my name is", "je m'appelle"), as "Last,
+/// First", or as a message that is nothing but a name (and other details such as a postal
+/// code or an email).
+pub fn person_name(text: &str) -> Option<PersonName> {
+    let words = split_words(text);
+    let lower_case_text = !text.chars().any(char::is_uppercase);
+    // "Rossi, Yusuf"
+    let bare: Vec<&Word> = words.iter().collect();
+    if let [last, first] = bare.as_slice()
+        && last.breaks
+        && text.contains(',')
+        && name_like(last)
+        && name_like(first)
+    {
+        return Some(PersonName {
+            first: Some(proper(&first.text)),
+            last: Some(proper(&last.text)),
+        });
+    }
+    // After a cue.
+    for (i, _) in words.iter().enumerate() {
+        let Some(cue_len) = NAME_CUES.iter().find_map(|cue| {
+            let parts: Vec<&str> = cue.split(' ').collect();
+            let matches = words[i..]
+                .iter()
+                .take(parts.len())
+                .map(|w| w.folded.as_str())
+                .eq(parts.iter().copied());
+            matches.then_some(parts.len())
+        }) else {
+            continue;
+        };
+        let mut run = Vec::new();
+        let mut ended_cleanly = false;
+        for word in &words[i + cue_len..] {
+            if !name_like(word) || !(capitalised(word) || lower_case_text) || run.len() == 3 {
+                ended_cleanly = NAME_ENDS.contains(&word.folded.as_str())
+                    || word.text.chars().all(|c| c.is_ascii_digit());
+                break;
+            }
+            run.push(proper(&word.text));
+            if word.breaks {
+                ended_cleanly = true;
+                break;
+            }
+        }
+        if run.len() == words[i + cue_len..].len() {
+            ended_cleanly = true;
+        }
+        let all_capitalised = words[i + cue_len..].iter().take(run.len()).all(capitalised);
+        if !run.is_empty() && (ended_cleanly || all_capitalised) {
+            return Some(split_full(&run));
+        }
+    }
+    // A message that is only a name and other details ("Yusuf Rossi, 19122"): the name comes
+    // first (after a greeting), and every other word is a detail or a filler.
+    let opening = words
+        .iter()
+        .take_while(|w| GREETINGS.contains(&w.folded.as_str()))
+        .count();
+    let leftover: Vec<&Word> = words
+        .iter()
+        .filter(|w| {
+            !w.text.chars().any(|c| c.is_ascii_digit())
+                && !w.text.contains('@')
+                && !NOT_NAMES.contains(&w.folded.as_str())
+        })
+        .collect();
+    let starts_the_message = leftover
+        .first()
+        .is_some_and(|first| std::ptr::eq(*first, &words[opening.min(words.len() - 1)]));
+    let contiguous = leftover.windows(2).all(|pair| {
+        let a = words.iter().position(|w| std::ptr::eq(w, pair[0]));
+        let b = words.iter().position(|w| std::ptr::eq(w, pair[1]));
+        matches!((a, b), (Some(a), Some(b)) if b == a + 1)
+    });
+    if starts_the_message
+        && contiguous
+        && (1..=3).contains(&leftover.len())
+        && leftover.iter().all(|w| name_like(w))
+        && (leftover.iter().all(|w| capitalised(w)) || lower_case_text)
+        && words.len() <= leftover.len() + 6
+    {
+        let run: Vec<String> = leftover.iter().map(|w| proper(&w.text)).collect();
+        return Some(split_full(&run));
+    }
+    None
+}
+
+/// The name words of a short answer to "what's your first/last name?": every name-like word.
+pub fn name_answer(text: &str) -> Option<Vec<String>> {
+    let words = split_words(text);
+    let names: Vec<String> = words
+        .iter()
+        .filter(|w| name_like(w))
+        .map(|w| proper(&w.text))
+        .collect();
+    (!names.is_empty() && names.len() <= 3 && words.len() <= names.len() + 4).then_some(names)
+}
+
+/// Cues before a postal code (folded).
+const POSTAL_CUES: &[&str] = &[
+    "zip",
+    "zipcode",
+    "zip-code",
+    "postal",
+    "postcode",
+    "post",
+    "plz",
+    "postleitzahl",
+    "cp",
+    "codigo",
+    "code",
+];
+
+/// The token that fits `pattern` and reads as the customer's own postal code: one right after
+/// a cue ("zip 19122", "ZIP code is 19122") wins; otherwise the first one that is not the
+/// code of an address being given ("… TX 76165").
+pub fn postal_code(text: &str, fits: &dyn Fn(&str) -> bool) -> Option<String> {
+    let words = split_words(text);
+    let candidates: Vec<usize> = (0..words.len()).filter(|i| fits(&words[*i].text)).collect();
+    let cued = candidates.iter().find(|i| {
+        words[i.saturating_sub(4)..**i]
+            .iter()
+            .any(|w| POSTAL_CUES.contains(&w.folded.as_str()))
+    });
+    if let Some(i) = cued {
+        return Some(words[*i].text.clone());
+    }
+    let in_address = |i: usize| {
+        i > 0 && {
+            let before = &words[i - 1].text;
+            before.len() == 2 && before.chars().all(|c| c.is_ascii_uppercase())
+        }
+    };
+    candidates
+        .iter()
+        .find(|i| !in_address(**i))
+        .or(candidates.first())
+        .map(|i| words[*i].text.clone())
+}
+
+/// A postal address, as far as the text gives it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Address {
+    /// Street and number.
+    pub address1: Option<String>,
+    /// Apartment, suite, floor.
+    pub address2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State or region code.
+    pub state: Option<String>,
+    /// Postal code.
+    pub zip: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+}
+
+const UNIT_WORDS: &[&str] = &[
+    "suite",
+    "ste",
+    "apt",
+    "apartment",
+    "unit",
+    "floor",
+    "fl",
+    "room",
+    "rm",
+    "building",
+    "bldg",
+    "#",
+    "no",
+    "wohnung",
+    "etage",
+    "appartement",
+    "appt",
+    "piso",
+    "depto",
+    "departamento",
+    "puerta",
+    "verdieping",
+];
+
+const COUNTRIES: &[(&str, &str)] = &[
+    ("usa", "USA"),
+    ("us", "USA"),
+    ("u.s.", "USA"),
+    ("u.s.a.", "USA"),
+    ("united states", "USA"),
+    ("united states of america", "USA"),
+    ("america", "USA"),
+    ("estados unidos", "USA"),
+    ("etats-unis", "USA"),
+    ("vereinigte staaten", "USA"),
+    ("verenigde staten", "USA"),
+    ("canada", "Canada"),
+    ("uk", "UK"),
+    ("united kingdom", "UK"),
+    ("germany", "Germany"),
+    ("deutschland", "Germany"),
+    ("france", "France"),
+    ("spain", "Spain"),
+    ("espana", "Spain"),
+    ("netherlands", "Netherlands"),
+    ("nederland", "Netherlands"),
+    ("mexico", "Mexico"),
+];
+
+fn country(part: &str) -> Option<&'static str> {
+    let folded = fold(part.trim().trim_end_matches('.'));
+    COUNTRIES
+        .iter()
+        .find(|(name, _)| *name == folded.trim_end_matches('.') || *name == folded)
+        .map(|(_, canonical)| *canonical)
+}
+
+fn is_state(part: &str) -> bool {
+    part.len() == 2 && part.chars().all(|c| c.is_ascii_uppercase())
+}
+
+fn is_zip(part: &str) -> bool {
+    (part.len() == 5 && part.chars().all(|c| c.is_ascii_digit()))
+        || (part.len() == 10 && part[..5].chars().all(|c| c.is_ascii_digit()) && &part[5..6] == "-")
+}
+
+fn is_unit(part: &str) -> bool {
+    let folded = fold(part);
+    let first = folded
+        .split(|c: char| c.is_whitespace() || c == '.')
+        .next()
+        .unwrap_or("");
+    UNIT_WORDS.contains(&first) || folded.starts_with('#')
+}
+
+fn starts_with_number(part: &str) -> bool {
+    let mut chars = part.trim().chars();
+    chars.next().is_some_and(|c| c.is_ascii_digit()) && part.split_whitespace().count() >= 2
+}
+
+impl Address {
+    /// Whether street, city, state and postal code are all known.
+    pub fn is_complete(&self) -> bool {
+        self.address1.is_some() && self.city.is_some() && self.state.is_some() && self.zip.is_some()
+    }
+
+    /// Fills what `other` knows and this does not.
+    pub fn merge(&mut self, other: Address) {
+        let fill = |mine: &mut Option<String>, theirs: Option<String>| {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        };
+        fill(&mut self.address1, other.address1);
+        fill(&mut self.address2, other.address2);
+        fill(&mut self.city, other.city);
+        fill(&mut self.state, other.state);
+        fill(&mut self.zip, other.zip);
+        fill(&mut self.country, other.country);
+    }
+
+    /// The address as JSON (`address2` and `country` default to "" and, for a US state and
+    /// ZIP, "USA").
+    pub fn to_json(&self) -> Value {
+        let us =
+            self.state.as_deref().is_some_and(is_state) && self.zip.as_deref().is_some_and(is_zip);
+        let country = self
+            .country
+            .clone()
+            .or_else(|| us.then(|| "USA".to_string()))
+            .unwrap_or_default();
+        let mut map = Map::new();
+        for (key, value) in [
+            ("address1", self.address1.clone().unwrap_or_default()),
+            ("address2", self.address2.clone().unwrap_or_default()),
+            ("city", self.city.clone().unwrap_or_default()),
+            ("state", self.state.clone().unwrap_or_default()),
+            ("zip", self.zip.clone().unwrap_or_default()),
+            ("country", country),
+        ] {
+            map.insert(key.into(), Value::String(value));
+        }
+        Value::Object(map)
+    }
+
+    /// Reads an address out of a sentence ("please send it to 445 Maple Drive, Suite 394,
+    /// Fort Worth, TX 76165, USA"): it starts at a house number; its parts are separated by
+    /// commas (or recognised by shape: a unit, a state code, a postal code, a country).
+    pub fn parse(text: &str) -> Address {
+        let mut address = Address::default();
+        // Start at the first number followed by a word (the house number).
+        let start = text
+            .char_indices()
+            .find(|(i, c)| {
+                c.is_ascii_digit()
+                    && (*i == 0 || !text[..*i].ends_with(|p: char| p.is_alphanumeric() || p == '#'))
+                    && starts_with_number(&text[*i..])
+                    && text[*i..]
+                        .split_whitespace()
+                        .nth(1)
+                        .is_some_and(|w| w.chars().next().is_some_and(char::is_alphabetic))
+            })
+            .map(|(i, _)| i);
+        let body = match start {
+            Some(i) => &text[i..],
+            None => text,
+        };
+        let body = body.trim().trim_end_matches(['.', '!', '?']);
+        let mut parts: Vec<String> = body
+            .split([',', ';', '\n'])
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect();
+        // Split "Fort Worth TX 76165" and "TX 76165" into their shapes.
+        let mut expanded = Vec::new();
+        for part in parts.drain(..) {
+            let tokens: Vec<&str> = part.split_whitespace().collect();
+            let n = tokens.len();
+            if n >= 2 && is_zip(tokens[n - 1]) && is_state(tokens[n - 2]) {
+                if n > 2 {
+                    expanded.push(tokens[..n - 2].join(" "));
+                }
+                expanded.push(tokens[n - 2].to_string());
+                expanded.push(tokens[n - 1].to_string());
+            } else if n >= 2 && is_zip(tokens[n - 1]) && !starts_with_number(&part) {
+                expanded.push(tokens[..n - 1].join(" "));
+                expanded.push(tokens[n - 1].to_string());
+            } else {
+                expanded.push(part);
+            }
+        }
+        let mut rest = Vec::new();
+        for part in expanded {
+            if address.zip.is_none() && is_zip(&part) {
+                address.zip = Some(part);
+            } else if address.state.is_none() && is_state(&part) {
+                address.state = Some(part);
+            } else if address.country.is_none() && country(&part).is_some() {
+                address.country = country(&part).map(str::to_string);
+            } else if address.address1.is_none() && starts_with_number(&part) && start.is_some() {
+                address.address1 = Some(part);
+            } else if address.address2.is_none() && is_unit(&part) {
+                address.address2 = Some(part);
+            } else {
+                rest.push(part);
+            }
+        }
+        // The city is the part right before the state (or the postal code).
+        if (address.address1.is_some() || address.state.is_some() || address.zip.is_some())
+            && let Some(city) = rest.pop()
+        {
+            let city = city
+                .trim_start_matches(|c: char| !c.is_alphabetic())
+                .to_string();
+            if !city.is_empty() && city.split_whitespace().count() <= 4 {
+                address.city = Some(city);
+            }
+        }
+        address
+    }
+
+    /// Reads one part given alone, as the answer to what is still missing.
+    pub fn parse_part(&mut self, text: &str) {
+        let part = text.trim().trim_end_matches(['.', '!']).trim();
+        let parsed = Address::parse(part);
+        if parsed.address1.is_some() || parsed.zip.is_some() || parsed.state.is_some() {
+            self.merge(parsed);
+            return;
+        }
+        const NONE: &[&str] = &[
+            "none", "no", "n/a", "na", "-", "nothing", "nope", "keine", "kein", "nein", "aucun",
+            "aucune", "rien", "non", "ninguna", "ninguno", "nada", "geen", "nee", "empty", "blank",
+        ];
+        if NONE.contains(&fold(part).as_str()) {
+            self.address2.get_or_insert_with(String::new);
+        } else if let Some(c) = country(part) {
+            self.country.get_or_insert(c.to_string());
+        } else if is_unit(part) {
+            self.address2.get_or_insert(part.to_string());
+        } else if self.city.is_none() && !part.is_empty() && part.split_whitespace().count() <= 4 {
+            self.city = Some(part.to_string());
+        }
+    }
+}
+
+/// How to recognise one of the customer's own records by description.
+pub struct Choices<'a> {
+    /// The records (an array, or an object's values).
+    pub list: &'a Value,
+    /// The field whose value is the slot's value.
+    pub value: &'a str,
+    /// The fields that describe a record, the main one (its name) first.
+    pub describe: &'a [String],
+}
+
+fn field_words(record: &Value, field: &str) -> BTreeSet<String> {
+    match &record[field] {
+        Value::String(s) => words(&s.replace('_', " ")),
+        Value::Number(n) => BTreeSet::from([n.to_string()]),
+        Value::Object(map) => map
+            .values()
+            .filter_map(Value::as_str)
+            .flat_map(|s| words(&s.replace('_', " ")))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .flat_map(|s| words(&s.replace('_', " ")))
+            .collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+impl Choices<'_> {
+    fn records(&self) -> Vec<&Value> {
+        match self.list {
+            Value::Array(items) => items.iter().collect(),
+            Value::Object(map) => map.values().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The one record the text describes best (its name and details), when one stands out.
+    pub fn one(&self, text: &str) -> Option<Value> {
+        let message = words(text);
+        let mut scored: Vec<(usize, &Value)> = self
+            .records()
+            .into_iter()
+            .map(|r| {
+                let score = self
+                    .describe
+                    .iter()
+                    .map(|f| field_words(r, f).intersection(&message).count())
+                    .sum();
+                (score, r)
+            })
+            .collect();
+        scored.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+        match scored.as_slice() {
+            [(best, record), rest @ ..]
+                if *best > 0 && rest.first().is_none_or(|(second, _)| second < best) =>
+            {
+                record.get(self.value).cloned()
+            }
+            _ => None,
+        }
+    }
+
+    /// Every record the text names ("the vacuum cleaner and both lamps"): its name's words
+    /// are in the text (at least half of them, and its last one); where several records share
+    /// a name, details in the text ("the black one") keep those that fit them best.
+    pub fn many(&self, text: &str) -> Vec<Value> {
+        let message = words(text);
+        let Some(name_field) = self.describe.first() else {
+            return Vec::new();
+        };
+        let named: Vec<&Value> = self
+            .records()
+            .into_iter()
+            .filter(|r| {
+                let name = field_words(r, name_field);
+                let hits = name.intersection(&message).count();
+                !name.is_empty() && hits * 2 >= name.len() && hits > 0
+            })
+            .collect();
+        let detail = |r: &Value| -> usize {
+            self.describe[1..]
+                .iter()
+                .map(|f| field_words(r, f).intersection(&message).count())
+                .sum()
+        };
+        let mut chosen = Vec::new();
+        for record in &named {
+            let same_name: Vec<&&Value> = named
+                .iter()
+                .filter(|o| o[name_field.as_str()] == record[name_field.as_str()])
+                .collect();
+            let best = same_name.iter().map(|o| detail(o)).max().unwrap_or(0);
+            if detail(record) == best
+                && let Some(v) = record.get(self.value)
+            {
+                chosen.push(v.clone());
+            }
+        }
+        chosen
+    }
+}
+
+/// Whether a text reads as nothing but an identification detail list (used to keep
+/// free-text answers from swallowing them).
+pub fn mentions_any(text: &str, phrases: &[&str]) -> bool {
+    Normal::new(text).has_any(phrases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn name(first: &str, last: Option<&str>) -> Option<PersonName> {
+        Some(PersonName {
+            first: Some(first.into()),
+            last: last.map(str::to_string),
+        })
+    }
+
+    #[test]
+    fn names_in_the_forms_customers_write() {
+        let yusuf = name("Yusuf", Some("Rossi"));
+        assert_eq!(
+            person_name("I'm Yusuf Rossi, and my zip code is 19122."),
+            yusuf
+        );
+        assert_eq!(
+            person_name("My name is Yusuf Rossi, zip code 19122."),
+            yusuf
+        );
+        assert_eq!(person_name("Yusuf Rossi, zip 19122"), yusuf);
+        assert_eq!(person_name("Rossi, Yusuf"), yusuf);
+        assert_eq!(person_name("name's yusuf rossi"), yusuf);
+        assert_eq!(person_name("hi im yusuf rossi and my zip is 19122"), yusuf);
+        assert_eq!(person_name("Ich bin Yusuf Rossi, PLZ 19122"), yusuf);
+        assert_eq!(person_name("je m'appelle Yusuf Rossi"), yusuf);
+        assert_eq!(
+            person_name("Me llamo Yusuf Rossi y mi código postal es 19122"),
+            yusuf
+        );
+        assert_eq!(person_name("Ik ben Yusuf Rossi, postcode 19122"), yusuf);
+        assert_eq!(person_name("I'm looking to cancel an order"), None);
+        assert_eq!(person_name("im looking to cancel an order"), None);
+        assert_eq!(
+            person_name("Hi! My email is yusuf.rossi7301@example.com. Order #W2378156"),
+            None
+        );
+        assert_eq!(person_name("I want to return the vacuum cleaner"), None);
+    }
+
+    #[test]
+    fn the_customers_postal_code_not_the_new_address_one() {
+        let five = |t: &str| t.len() == 5 && t.chars().all(|c| c.is_ascii_digit());
+        assert_eq!(
+            postal_code(
+                "ship to 1 Main St, Austin, TX 78701; I'm Ana, zip 19122",
+                &five
+            )
+            .as_deref(),
+            Some("19122")
+        );
+        assert_eq!(
+            postal_code(
+                "ship to 1 Main St, Austin, TX 78701, I live in 19122",
+                &five
+            )
+            .as_deref(),
+            Some("19122")
+        );
+        assert_eq!(postal_code("19122", &five).as_deref(), Some("19122"));
+    }
+
+    #[test]
+    fn an_address_in_one_sentence() {
+        let a = Address::parse(
+            "Please send it to 445 Maple Drive, Suite 394, Fort Worth, TX 76165, USA.",
+        );
+        assert_eq!(a.address1.as_deref(), Some("445 Maple Drive"));
+        assert_eq!(a.address2.as_deref(), Some("Suite 394"));
+        assert_eq!(a.city.as_deref(), Some("Fort Worth"));
+        assert_eq!(a.state.as_deref(), Some("TX"));
+        assert_eq!(a.zip.as_deref(), Some("76165"));
+        assert_eq!(a.to_json()["country"], "USA");
+        let b = Address::parse("my new address is 12 Elm Street, Austin TX 78701");
+        assert_eq!(b.address1.as_deref(), Some("12 Elm Street"));
+        assert_eq!(b.city.as_deref(), Some("Austin"));
+        assert!(b.is_complete());
+        let mut c = Address::parse("445 Maple Drive");
+        assert!(!c.is_complete());
+        c.parse_part("Fort Worth");
+        c.parse_part("TX 76165");
+        assert!(c.is_complete());
+    }
+
+    #[test]
+    fn records_by_description() {
+        let items = json!([
+            {"name": "Vacuum Cleaner", "item_id": "1", "options": {"color": "black"}},
+            {"name": "Desk Lamp", "item_id": "2", "options": {"color": "white"}},
+            {"name": "Desk Lamp", "item_id": "3", "options": {"color": "black"}},
+            {"name": "Headphones", "item_id": "4", "options": {"color": "blue"}}
+        ]);
+        let describe = ["name".to_string(), "options".to_string()];
+        let choices = Choices {
+            list: &items,
+            value: "item_id",
+            describe: &describe,
+        };
+        assert_eq!(
+            choices.many("the vacuum cleaner and the headphones"),
+            [json!("1"), json!("4")]
+        );
+        assert_eq!(choices.many("both lamps"), [json!("2"), json!("3")]);
+        assert_eq!(choices.many("the black desk lamp"), [json!("3")]);
+        let methods = json!({
+            "credit_card_1": {"source": "credit_card", "brand": "mastercard", "last_four": "2478", "id": "credit_card_1"},
+            "credit_card_2": {"source": "credit_card", "brand": "visa", "last_four": "1111", "id": "credit_card_2"},
+            "paypal_3": {"source": "paypal", "id": "paypal_3"},
+            "gift_card_4": {"source": "gift_card", "balance": 10, "id": "gift_card_4"}
+        });
+        let describe = [
+            "brand".to_string(),
+            "source".to_string(),
+            "last_four".to_string(),
+        ];
+        let choices = Choices {
+            list: &methods,
+            value: "id",
+            describe: &describe,
+        };
+        assert_eq!(
+            choices.one("my Mastercard ending in 2478"),
+            Some(json!("credit_card_1"))
+        );
+        assert_eq!(choices.one("PayPal please"), Some(json!("paypal_3")));
+        assert_eq!(choices.one("the gift card"), Some(json!("gift_card_4")));
+        assert_eq!(choices.one("my credit card"), None);
+    }
+}
