@@ -55,17 +55,19 @@ fn has(t: &str, words: &[&str]) -> bool {
 
 /// Whole-word check (ASCII word boundaries).
 fn word(t: &str, w: &str) -> bool {
-    let b = t.as_bytes();
     let mut from = 0;
     while let Some(i) = t[from..].find(w) {
         let s = from + i;
         let e = s + w.len();
-        let before = s == 0 || !b[s - 1].is_ascii_alphanumeric();
-        let after = e >= b.len() || !b[e].is_ascii_alphanumeric();
+        let before = t[..s]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let after = t[e..].chars().next().is_none_or(|c| !c.is_alphanumeric());
         if before && after {
             return true;
         }
-        from = s + 1;
+        from = s + w.len().max(1);
     }
     false
 }
@@ -137,14 +139,35 @@ const WH: &[&str] = &[
     "need your",
     "i need the",
     "i need your",
+    "send me",
+    "type ",
+    // de / fr / es / nl: question words and "tell me / give me / please"
     "welche",
     "was ",
+    "wie ",
+    "nennen sie",
+    "geben sie",
+    "sagen sie",
+    "bitte",
     "quel",
     "quelle",
+    "indiquez",
+    "donnez",
+    "dites",
+    "pouvez-vous",
+    "s'il vous plaît",
     "cuál",
     "qué",
+    "indíqueme",
+    "dígame",
+    "deme",
+    "por favor",
     "welk",
     "wat ",
+    "geef",
+    "noem",
+    "vertel",
+    "alstublieft",
 ];
 
 const FILLERS: &[&str] = &[
@@ -217,6 +240,10 @@ pub fn read(reply: &str) -> Reading {
             "don't match",
             "do not match",
             "doesn't match",
+            "didn't match",
+            "did not match",
+            "couldn't match",
+            "could not match",
             "user not found",
         ],
     ) {
@@ -335,6 +362,7 @@ pub fn read(reply: &str) -> Reading {
     );
     // Questions and requests, sentence by sentence.
     let mut confirm_hits = 0;
+    let mut any_wh = false;
     for raw in split_sentences(t) {
         let is_question = raw.ends_with('?');
         let mut s = raw
@@ -375,6 +403,9 @@ pub fn read(reply: &str) -> Reading {
             confirm_hits += 1;
             continue;
         }
+        if wh {
+            any_wh = true;
+        }
         if !(is_question || wh) {
             continue;
         }
@@ -386,6 +417,17 @@ pub fn read(reply: &str) -> Reading {
     }
     if confirm_hits > 0 && r.asks.is_empty() {
         r.confirm = true;
+    }
+    // "Cancel order #W1 because …. Shall I?" split oddly: a reply that opens with the action
+    // and ends with a question.
+    let first = split_sentences(t).into_iter().next().unwrap_or_default();
+    if !r.confirm
+        && !any_wh
+        && t.trim_end().ends_with('?')
+        && ACTION_STARTS.iter().any(|a| first.starts_with(a))
+    {
+        r.confirm = true;
+        r.asks.clear();
     }
     // "Please reply yes to confirm." without a question mark.
     if !r.confirm
@@ -463,10 +505,32 @@ fn slot_asks(s: &str) -> Vec<Ask> {
     ) {
         a.push(Ask::LastName);
     }
-    if !a.contains(&Ask::FirstName)
-        && !a.contains(&Ask::LastName)
-        && (word(s, "name") || word(s, "full name"))
-        && !has(s, &["product name", "item name", "user name", "username"])
+    // "first and last name", "Vor- und Nachname", "prénom et nom": the whole name.
+    let whole = has(
+        s,
+        &[
+            "first and last name",
+            "first name and last name",
+            "full name",
+            "first and family name",
+            "vor- und nachname",
+            "vor- und zuname",
+            "prénom et nom",
+            "nom et prénom",
+            "nombre y apellido",
+            "nombre completo",
+            "voor- en achternaam",
+            "volledige naam",
+        ],
+    );
+    if whole {
+        a.retain(|x| !matches!(x, Ask::FirstName | Ask::LastName));
+    }
+    if whole
+        || !a.contains(&Ask::FirstName)
+            && !a.contains(&Ask::LastName)
+            && (word(s, "name") || word(s, "nom") || word(s, "nombre") || word(s, "naam"))
+            && !has(s, &["product name", "item name", "user name", "username"])
     {
         a.push(Ask::FullName);
     }
@@ -619,6 +683,12 @@ fn slot_asks(s: &str) -> Vec<Ask> {
     if word(s, "why") || has(s, &["reason", "grund", "raison", "motivo", "reden"]) {
         a.push(Ask::Reason);
     }
+    // "Your email, or your name and ZIP": one way of identifying, the customer's choice.
+    let ident = |x: &Ask| matches!(x, Ask::FirstName | Ask::LastName | Ask::FullName | Ask::Zip);
+    if a.contains(&Ask::Email) && a.iter().any(ident) {
+        a.retain(|x| !ident(x) && *x != Ask::Email);
+        a.insert(0, Ask::Identity);
+    }
     a
 }
 
@@ -634,6 +704,22 @@ mod tests {
         );
         assert_eq!(read("And your last name?").asks, vec![Ask::LastName]);
         assert_eq!(
+            read("Could you also give me your first and last name?").asks,
+            vec![Ask::FullName]
+        );
+        assert_eq!(
+            read("To find your account, please give me your email address or first and last name and ZIP code.").asks,
+            vec![Ask::Identity]
+        );
+        assert_eq!(
+            read("Pour retrouver votre compte, indiquez-moi : adresse e-mail ou prénom et nom et code postal.").asks,
+            vec![Ask::Identity]
+        );
+        assert_eq!(
+            read("Nennen Sie mir bitte Ihren Vor- und Nachnamen.").asks,
+            vec![Ask::FullName]
+        );
+        assert_eq!(
             read("Could you tell me your email address?").asks,
             vec![Ask::Email]
         );
@@ -642,6 +728,10 @@ mod tests {
             vec![Ask::OrderId]
         );
         assert_eq!(read("City?").asks, vec![Ask::City]);
+        assert_eq!(
+            read("And the new items, in the same order (item ids of the same products with the options you want)?").asks,
+            vec![Ask::NewItems]
+        );
         assert_eq!(
             read("The second line (or 'none')?").asks,
             vec![Ask::Address2]
@@ -667,6 +757,10 @@ mod tests {
         assert!(read("Make 12 Main St, Austin, TX 78701, USA your default address?").confirm);
         assert!(read("Shall I go ahead with the exchange?").confirm);
         assert!(!read("What's the new street address (first line)?").confirm);
+        let r = read(
+            "Ship order #W8665881 to 20566. I need order W8665881 shipped to a different address: 123 Elm Street, Suite 641, Austin, TX 78712, USA?",
+        );
+        assert!(r.confirm && r.asks.is_empty(), "{r:?}");
         assert!(read("Order #W1234567 is cancelled.").done);
         let r = read("Order #W1 is delivered; only pending orders can be cancelled.");
         assert_eq!(r.fail, Some(Fail::Status));

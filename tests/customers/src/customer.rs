@@ -624,7 +624,10 @@ impl Customer {
         }
         if let Some(addr) = req.addr() {
             let fives = digit_runs(text, 5);
-            if !fives.is_empty() && !fives.contains(&addr.zip) {
+            let street = addr.a1.to_lowercase();
+            if fives.iter().any(|f| *f != addr.zip)
+                || (!fives.is_empty() && !text.contains(&street))
+            {
                 let a = self.voice.address(addr);
                 return Some(self.t(p.addr_ans, &[("addr", a)]));
             }
