@@ -537,10 +537,15 @@ impl Customer {
             let m = self.correction_msg();
             return self.out(m);
         }
-        if self.verify_nos < 2
-            && let Some(fix) = self.check_confirmation(&r.text)
-        {
+        if let Some(fix) = self.check_confirmation(&r.text) {
             self.verify_nos += 1;
+            if self.verify_nos > 2 {
+                // Still wrong after two corrections: a plain no, and the customer leaves.
+                self.mark("a plain no to a confirmation that was still wrong");
+                self.end_after_next = true;
+                let m = self.t(p.firm_no, &[]);
+                return self.out(m);
+            }
             self.mark("'no, that's not right' and the right detail at the confirmation");
             let no = self.t(p.not_right, &[]);
             return self.out(join(vec![no, fix], " "));
@@ -624,10 +629,12 @@ impl Customer {
         }
         if let Some(addr) = req.addr() {
             let fives = digit_runs(text, 5);
-            let street = addr.a1.to_lowercase();
-            if fives.iter().any(|f| *f != addr.zip)
-                || (!fives.is_empty() && !text.contains(&street))
-            {
+            // The house number of the new street, when it has one.
+            let number: String = addr.a1.chars().take_while(char::is_ascii_digit).collect();
+            let number_missing = !number.is_empty()
+                && !fives.is_empty()
+                && !digit_runs(text, number.len()).contains(&number);
+            if fives.iter().any(|f| *f != addr.zip) || number_missing {
                 let a = self.voice.address(addr);
                 return Some(self.t(p.addr_ans, &[("addr", a)]));
             }
