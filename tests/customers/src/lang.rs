@@ -122,6 +122,8 @@ pub struct Phrases {
     pub opt_yes: T,
     /// {key}: an option that is "no"
     pub opt_no: T,
+    /// {key}: an option that is "none"
+    pub opt_none: T,
     /// {pm}
     pub pay_ans: T,
     /// {pm}
@@ -347,6 +349,7 @@ pub static EN: Phrases = Phrases {
     other_of: &["the other {name}", "the second {name}"],
     opt_yes: &["{key}", "with {key}"],
     opt_no: &["not {key}", "without {key}", "no {key}"],
+    opt_none: &["no {key}", "without {key}"],
     pay_ans: &[
         "{pm}",
         "Use {pm}.",
@@ -636,6 +639,7 @@ pub static DE: Phrases = Phrases {
     other_of: &["den anderen {name}", "den zweiten {name}"],
     opt_yes: &["{key}", "mit {key}"],
     opt_no: &["nicht {key}", "ohne {key}"],
+    opt_none: &["ohne {key}", "kein {key}"],
     pay_ans: &["{pm}", "Bitte {pm}.", "über {pm}", "Nehmen Sie {pm}."],
     refund_ans: &["{pm}", "Zurück auf {pm}, bitte.", "Erstattung auf {pm}"],
     original_pm: &["die ursprüngliche Zahlungsart", "so wie ich bezahlt habe"],
@@ -879,6 +883,7 @@ pub static FR: Phrases = Phrases {
     other_of: &["l'autre {name}", "le deuxième {name}"],
     opt_yes: &["{key}", "avec {key}"],
     opt_no: &["pas {key}", "sans {key}"],
+    opt_none: &["sans {key}"],
     pay_ans: &["{pm}", "Avec {pm}.", "sur {pm} svp", "Prenez {pm}."],
     refund_ans: &["{pm}", "Remboursez sur {pm}.", "sur {pm} svp"],
     original_pm: &[
@@ -1130,6 +1135,7 @@ pub static ES: Phrases = Phrases {
     other_of: &["el otro {name}", "el segundo {name}"],
     opt_yes: &["{key}", "con {key}"],
     opt_no: &["sin {key}", "no {key}"],
+    opt_none: &["sin {key}"],
     pay_ans: &["{pm}", "Con {pm}.", "a {pm} porfa", "Usen {pm}."],
     refund_ans: &["{pm}", "Reembolso a {pm}.", "a {pm} por favor"],
     original_pm: &["el método de pago original", "como pagué al principio"],
@@ -1372,6 +1378,7 @@ pub static NL: Phrases = Phrases {
     other_of: &["de andere {name}", "de tweede {name}"],
     opt_yes: &["{key}", "met {key}"],
     opt_no: &["niet {key}", "zonder {key}"],
+    opt_none: &["zonder {key}", "geen {key}"],
     pay_ans: &["{pm}", "Met {pm}.", "via {pm} graag", "Gebruik {pm}."],
     refund_ans: &["{pm}", "Terug op {pm}.", "naar {pm} graag"],
     original_pm: &["de oorspronkelijke betaalmethode", "zoals ik betaald heb"],

@@ -265,7 +265,8 @@ impl Voice {
             .iter()
             .map(|(k, v)| match v.as_str() {
                 "yes" => say(rng, p.opt_yes, &[("key", val(k))]),
-                "no" | "none" => say(rng, p.opt_no, &[("key", val(k))]),
+                "no" => say(rng, p.opt_no, &[("key", val(k))]),
+                "none" => say(rng, p.opt_none, &[("key", val(k))]),
                 _ if v.len() <= 3 || v.chars().all(|c| c.is_ascii_digit()) => {
                     val(&format!("{k} {v}"))
                 }
