@@ -83,7 +83,16 @@ pub async fn check(
     json_output: bool,
 ) -> anyhow::Result<ExitCode> {
     let config = load(path, vars)?;
+    let warnings = std::fs::read_to_string(path)
+        .map(|source| {
+            switchboard_core::config::comment_warnings(&path.display().to_string(), &source)
+        })
+        .unwrap_or_default();
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     let mut report = json!({
+        "warnings": warnings,
         "config": path.display().to_string(),
         "agent": config.agent.name,
         "model": format!("{:?}", config.agent.model.provider).to_lowercase(),

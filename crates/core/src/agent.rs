@@ -226,6 +226,10 @@ pub struct Conversation {
     /// Set once the conversation is handed off to a human: the summary.
     #[serde(default)]
     pub handoff: Option<String>,
+    /// Further requests of the message that started the current task ("cancel #W1 and
+    /// return the lamp from #W2"), started in order when it ends.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queued: Vec<crate::task::QueuedRequest>,
     /// A task whose confirmation the customer declined in the previous message, kept for
     /// one message so that "actually, yes" can still confirm it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -516,6 +520,7 @@ impl Agent {
         } else {
             self.model_loop(conversation, text, &mut recorder).await
         };
+        let reply = self.start_queued(conversation, reply, &mut recorder).await;
         let reply = self.config.redactor.redact(&reply);
         conversation.messages.push(Message::Assistant {
             content: Some(reply.clone()),

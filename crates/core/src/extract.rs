@@ -79,6 +79,15 @@ fn anchored(pattern: &str) -> Option<Regex> {
         .clone()
 }
 
+/// The fixed characters a pattern starts with (`#W` of `^#W\d{7}$`).
+fn literal_prefix(pattern: &str) -> String {
+    pattern
+        .trim_start_matches('^')
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || matches!(c, '#' | '-' | '_'))
+        .collect()
+}
+
 /// Extracts one input's value from a message, not reusing tokens already taken.
 pub fn extract(
     property: &Value,
@@ -145,15 +154,35 @@ pub fn extract(
     }
     if let Some(pattern) = property["pattern"].as_str() {
         let full = anchored(pattern)?;
-        let t = free
-            .into_iter()
-            .find(|t| full.is_match(t) || full.is_match(&t.to_uppercase()))?;
-        pick(t, taken);
-        let value = if full.is_match(t) {
-            t.clone()
-        } else {
-            t.to_uppercase()
+        let exact = free.iter().find_map(|t| {
+            if full.is_match(t) {
+                Some((*t, (*t).clone()))
+            } else if full.is_match(&t.to_uppercase()) {
+                Some((*t, t.to_uppercase()))
+            } else {
+                None
+            }
+        });
+        // "W2378156" or "2378156" for `#W\d{7}`: the pattern's fixed start, left off.
+        let completed = || {
+            let prefix = literal_prefix(pattern);
+            free.iter().find_map(|t| {
+                let upper = t.to_uppercase();
+                let digits = upper.chars().filter(char::is_ascii_digit).count();
+                if prefix.is_empty() || digits < 3 {
+                    return None;
+                }
+                (0..prefix.len())
+                    .filter(|k| prefix.is_char_boundary(*k))
+                    .filter(|k| upper.starts_with(&prefix[*k..]) || prefix[*k..].is_empty())
+                    .map(|k| format!("{}{upper}", &prefix[..k]))
+                    .chain([format!("{prefix}{upper}")])
+                    .find(|candidate| full.is_match(candidate))
+                    .map(|candidate| (*t, candidate))
+            })
         };
+        let (token, value) = exact.or_else(completed)?;
+        pick(token, taken);
         return Some(json!(value));
     }
     // A free-text string is taken only as the answer to its own question.
@@ -306,6 +335,32 @@ mod tests {
                 &mut taken
             ),
             Some(json!("W1234567"))
+        );
+        for written in [
+            "order W2378156 please",
+            "#W2378156",
+            "it's 2378156",
+            "w2378156.",
+        ] {
+            assert_eq!(
+                extract(
+                    &json!({"type": "string", "pattern": "^#W\\d{7}$"}),
+                    written,
+                    false,
+                    &mut BTreeSet::new()
+                ),
+                Some(json!("#W2378156")),
+                "{written}"
+            );
+        }
+        assert_eq!(
+            extract(
+                &json!({"type": "string", "pattern": "^#W\\d{7}$"}),
+                "my zip is 19122",
+                false,
+                &mut BTreeSet::new()
+            ),
+            None
         );
         assert_eq!(
             extract(&json!({"type": "string"}), "Globex", false, &mut taken),

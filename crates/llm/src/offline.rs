@@ -166,15 +166,26 @@ impl OfflineEngine {
     }
 
     fn help(&self, tools: &[ToolSpec]) -> String {
+        // What a customer can ask for: the processes (tasks), or without them the tools
+        // configured with example requests (the others are for a model, described for one).
         let offers_tasks = tools.iter().any(|t| t.name == START_TASK);
-        let mut lines: Vec<&str> = tools
-            .iter()
-            .filter(|t| !is_engine_tool(&t.name))
-            .map(|t| t.description.as_str())
-            .collect();
-        if offers_tasks {
-            lines.extend(self.config.tasks.iter().map(|t| t.description.as_str()));
-        }
+        let lines: Vec<&str> = if offers_tasks {
+            self.config
+                .tasks
+                .iter()
+                .map(|t| t.description.as_str())
+                .collect()
+        } else {
+            tools
+                .iter()
+                .filter(|t| !is_engine_tool(&t.name))
+                .filter(|t| {
+                    self.tool(&t.name)
+                        .is_some_and(|tool| !tool.examples.is_empty())
+                })
+                .map(|t| t.description.as_str())
+                .collect()
+        };
         let mut text = self
             .config
             .agent
@@ -277,8 +288,14 @@ impl OfflineEngine {
             .map(|t| (t, trigger_score(t, current)))
             .filter(|(_, score)| offers_tasks && *score >= 0.6)
             .max_by(|a, b| a.1.total_cmp(&b.1));
+        // A task that identifies the customer itself beats the identifying lookup alone
+        // ("my email is …, please cancel order …").
+        let identifying = |spec: &ToolSpec| {
+            self.tool(&spec.name)
+                .is_some_and(|t| t.identifies.is_some())
+        };
         if let Some((task, score)) = best_task
-            && best.is_none_or(|(_, tool_score)| score >= tool_score)
+            && best.is_none_or(|(spec, tool_score)| score >= tool_score || identifying(spec))
         {
             return Intent::StartTask(task.name.clone());
         }

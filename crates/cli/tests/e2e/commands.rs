@@ -27,6 +27,7 @@ async fn check_validates_and_pings() {
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     let report: Value = serde_json::from_str(&ok.stdout).unwrap();
     assert_eq!(report["agent"], "acme-shop");
+    assert_eq!(report["warnings"], serde_json::json!([]));
     assert_eq!(
         report["tasks"],
         serde_json::json!([
@@ -235,4 +236,26 @@ async fn the_test_runner_reports_passes_failures_and_json() {
         "{}",
         missing.stderr
     );
+}
+
+#[tokio::test]
+async fn check_warns_when_a_plain_value_is_cut_by_a_comment() {
+    let dir = std::env::temp_dir().join(format!("switchboard-check-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("agent.yaml");
+    std::fs::write(
+        &path,
+        "agent:\n  name: t\n  fallback: Give your order id (it looks like #W0000000.)\n",
+    )
+    .unwrap();
+    let out = run_binary(&["check", "--config", path.to_str().unwrap()], "", &[]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("agent.yaml:3:47: the value of `fallback` ends before ` #W0000000.)`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("put the value in quotes"));
+    std::fs::remove_dir_all(&dir).ok();
 }

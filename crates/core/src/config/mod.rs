@@ -100,6 +100,8 @@ pub struct AgentConfig {
     pub fallback: Option<String>,
     /// A fixed language for the engine's phrases; `None`: the customer's.
     pub language: Option<crate::understand::Lang>,
+    /// Additions to the built-in vocabularies.
+    pub vocabulary: crate::understand::Vocabulary,
 }
 
 /// Resolved model settings.
@@ -286,4 +288,58 @@ pub struct JwtConfig {
     pub issuer: Option<String>,
     /// Required audience.
     pub audience: Option<String>,
+}
+
+/// Lines where YAML ends a plain (unquoted) value at ` #` and reads the rest as a comment,
+/// although the rest reads like part of the value (`prompt: Its id looks like #W0000000.`):
+/// `file:line:col: …` warnings with the fix. Comments written as comments (`# …`, with a space)
+/// are left alone.
+pub fn comment_warnings(file: &str, source: &str) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (index, line) in source.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        let item = trimmed.trim_start_matches("- ");
+        let (key, value) = match item.split_once(": ") {
+            Some((key, value)) if !key.contains(' ') || key.starts_with('"') => {
+                (Some(key), value.trim_start())
+            }
+            _ => (None, item),
+        };
+        if value.is_empty() || value.starts_with(['"', '\'', '|', '>', '[', '{', '&', '*', '!']) {
+            continue;
+        }
+        let Some(at) = value.find(" #") else {
+            continue;
+        };
+        let comment = &value[at + 2..];
+        if comment.is_empty() || comment.starts_with([' ', '#', '\t']) {
+            continue;
+        }
+        let column = line.len() - value.len() + at + 2;
+        let what = key
+            .map(|k| format!("the value of `{k}`"))
+            .unwrap_or("this value".into());
+        warnings.push(format!(
+            "{file}:{}:{column}: {what} ends before ` #{comment}`: YAML reads it as a comment\n  fix: put the value in quotes if the `#` belongs to it",
+            index + 1
+        ));
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod comment_tests {
+    #[test]
+    fn a_hash_glued_to_text_in_a_plain_value_is_flagged() {
+        let source = "a: Which order? (Its id looks like #W0000000.)\nb: \"quoted #W1\"\nc: plain # a real comment\n- item #1 of many\n# whole-line comment #x\n";
+        let warnings = super::comment_warnings("f.yaml", source);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("f.yaml:1:36: the value of `a` ends before ` #W0000000.)`")
+        );
+        assert!(warnings[1].starts_with("f.yaml:4:"));
+    }
 }

@@ -54,6 +54,31 @@ pub struct RawAgent {
     /// `nl`. Unset: recognised from the customer's words (English when unclear).
     #[serde(default)]
     pub language: Option<crate::understand::Lang>,
+    /// Words and phrases added to the built-in vocabularies, in any language.
+    #[serde(default)]
+    pub vocabulary: RawVocabulary,
+}
+
+/// Additions to the engine's vocabularies (five languages are built in).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVocabulary {
+    /// More ways to say yes to a confirmation ("jawoll", "let's go"). They still count only
+    /// when nothing in the reply negates, questions, hedges or conditions it.
+    #[serde(default)]
+    pub yes: Vec<String>,
+    /// More ways to say no.
+    #[serde(default)]
+    pub no: Vec<String>,
+    /// More ways to abandon a task ("scrap that").
+    #[serde(default)]
+    pub cancel: Vec<String>,
+    /// More ways to correct an earlier detail ("I misspoke").
+    #[serde(default)]
+    pub correction: Vec<String>,
+    /// More ways to ask for a person ("a specialist").
+    #[serde(default)]
+    pub person: Vec<String>,
 }
 
 /// Which model provider drives the agent.

@@ -269,6 +269,13 @@ pub(super) fn resolve(
             max_steps: raw.agent.max_steps.unwrap_or(6).clamp(1, 32),
             fallback: raw.agent.fallback,
             language: raw.agent.language,
+            vocabulary: crate::understand::Vocabulary::new(
+                &raw.agent.vocabulary.yes,
+                &raw.agent.vocabulary.no,
+                &raw.agent.vocabulary.cancel,
+                &raw.agent.vocabulary.correction,
+                &raw.agent.vocabulary.person,
+            ),
         },
         outbound,
         user_data,

@@ -11,7 +11,9 @@
 use serde_json::{Map, Value, json};
 
 use super::program::{InputExpr, Instr, Slot, TaskBody, TaskDef};
-use super::run::{Awaiting, TaskRun, WriteRecord, WriteState, idempotency_key, write_digest};
+use super::run::{
+    Awaiting, QueuedRequest, TaskRun, WriteRecord, WriteState, idempotency_key, write_digest,
+};
 use crate::agent::HANDOFF;
 use crate::agent::{Agent, CallEnd, Conversation, Recorder, TurnEvent, result_content};
 use crate::config::{Access, BoundSource, OnError};
@@ -20,9 +22,7 @@ use crate::model::{ModelRequest, NoText, ToolCall, ToolSpec};
 use crate::tool_call::{
     CallFailure, FailureKind, PreparedCall, Selected, TrustedContext, prepare_operator_call,
 };
-use crate::understand::{
-    Consent, Phrase, asks_for_person, consent, is_cancel, is_correction, phrase,
-};
+use crate::understand::{Consent, Phrase, phrase};
 
 /// Most instructions one message may advance (a guard against a loop in a task's branches).
 const MAX_INSTRUCTIONS_PER_TURN: usize = 64;
@@ -54,9 +54,17 @@ fn example_score(task: &TaskDef, message: &str) -> f64 {
         .iter()
         .map(|e| overlap(&message_words, e))
         .fold(overlap(&message_words, &task.description) * 0.8, f64::max);
+    // A negative example counts only through what sets it apart ("cancel my subscription"
+    // against "cancel my order"): the message must hold one of its own words.
+    let own = task_words(task);
     let negative = task
         .negative_examples
         .iter()
+        .filter(|e| {
+            words(e)
+                .iter()
+                .any(|w| !own.contains(w) && message_words.contains(w))
+        })
         .map(|e| overlap(&message_words, e))
         .fold(0.0, f64::max);
     if negative >= positive { 0.0 } else { positive }
@@ -194,7 +202,21 @@ impl Agent {
         text: &str,
         recorder: &mut Recorder<'_>,
     ) -> Result<Option<String>, String> {
-        let Some(task) = self.config.task(name).cloned() else {
+        if self.config.task(name).is_none() {
+            return Err(format!("There is no process called `{name}`."));
+        }
+        // Several requests in one message: they are done in the order they were written,
+        // each task with its own part of the message.
+        let (name, own_text) = if conversation.queued.is_empty() {
+            let mut requests = self.split_requests(name, text);
+            let first = requests.remove(0);
+            conversation.queued = requests;
+            (first.task, first.text)
+        } else {
+            (name.to_string(), text.to_string())
+        };
+        let text = own_text.as_str();
+        let Some(task) = self.config.task(&name).cloned() else {
             return Err(format!("There is no process called `{name}`."));
         };
         if !conversation.identity.allows(task.access) {
@@ -211,11 +233,101 @@ impl Agent {
             task: task.name.clone(),
             run_id: run_id.clone(),
         });
-        conversation.task = Some(TaskRun::new(run_id, &task.name));
+        let mut run = TaskRun::new(run_id, &task.name);
+        run.request = Some(text.to_string());
+        conversation.task = Some(run);
         match task.body {
             TaskBody::Steps(_) => Ok(Some(self.advance(conversation, text, true, recorder).await)),
             TaskBody::Instructions { .. } => Ok(None),
         }
+    }
+
+    /// Splits a message that asks for several tasks ("cancel #W1 and return the lamp from
+    /// #W2") at sentence and conjunction boundaries: each part goes with the task it asks for;
+    /// parts that ask for none stay with the request before (or, at the start, the first).
+    /// Returns the requests in the order written (one, the chosen task with the whole text,
+    /// when the message asks for one thing).
+    fn split_requests(&self, chosen: &str, text: &str) -> Vec<QueuedRequest> {
+        const JOINS: &[&str] = &[
+            " and ", " also ", " then ", " plus ", " und ", " dann ", " et ", " puis ", " y ",
+            " luego ", " en ", " dan ", " ook ",
+        ];
+        let whole = || {
+            vec![QueuedRequest {
+                task: chosen.to_string(),
+                text: text.to_string(),
+            }]
+        };
+        let mut parts: Vec<String> = Vec::new();
+        for sentence in text.split_inclusive(['.', ';', '!', '?', '\n']) {
+            let mut rest = sentence.to_string();
+            while let Some((at, join)) = JOINS
+                .iter()
+                .filter_map(|j| rest.to_lowercase().find(j).map(|at| (at, *j)))
+                .min_by_key(|(at, _)| *at)
+            {
+                parts.push(rest[..at].to_string());
+                rest = rest[at + join.len()..].to_string();
+            }
+            parts.push(rest);
+        }
+        let mut preamble = String::new();
+        let mut requests: Vec<QueuedRequest> = Vec::new();
+        for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            let asked = self
+                .config
+                .tasks
+                .iter()
+                .map(|t| (t, trigger_score(t, part)))
+                .filter(|(_, score)| *score >= 0.6)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(t, _)| t.name.clone());
+            match (asked, requests.last_mut()) {
+                (Some(task), Some(last)) if last.task == task => {
+                    last.text = format!("{} {part}", last.text);
+                }
+                (Some(task), _) => requests.push(QueuedRequest {
+                    task,
+                    text: format!("{preamble}{part}"),
+                }),
+                (None, Some(last)) => last.text = format!("{} {part}", last.text),
+                (None, None) => preamble = format!("{preamble}{part} "),
+            }
+        }
+        // The split must agree with the task that was chosen, or it is not used.
+        if requests.len() < 2 || !requests.iter().any(|r| r.task == chosen) {
+            return whole();
+        }
+        requests
+    }
+
+    /// When a task has ended this turn and the customer's message asked for more, starts the
+    /// next request (its reply follows the finished task's).
+    pub(crate) async fn start_queued(
+        &self,
+        conversation: &mut Conversation,
+        mut reply: String,
+        recorder: &mut Recorder<'_>,
+    ) -> String {
+        while conversation.task.is_none()
+            && conversation.handoff.is_none()
+            && !conversation.queued.is_empty()
+        {
+            let next = conversation.queued.remove(0);
+            let anything_else = phrase(Phrase::AnythingElse, self.language(conversation));
+            if let Some(kept) = reply.strip_suffix(anything_else) {
+                reply = kept.trim_end().to_string();
+            }
+            let more = match self
+                .start_task(conversation, &next.task, &next.text, recorder)
+                .await
+            {
+                Ok(Some(more)) | Err(more) => more,
+                Ok(None) => continue,
+            };
+            reply = format!("{reply}\n{more}");
+        }
+        reply
     }
 
     /// Right after a declined confirmation, a yes re-opens the task at that confirmation
@@ -235,7 +347,13 @@ impl Agent {
         let Awaiting::Declined { digests, question } = std::mem::take(&mut run.awaiting) else {
             return;
         };
-        if consent(text, self.language(conversation), Some(&question)) != Consent::Yes {
+        if self
+            .config
+            .agent
+            .vocabulary
+            .consent(text, self.language(conversation), Some(&question))
+            != Consent::Yes
+        {
             return;
         }
         recorder.emit(TurnEvent::TaskStarted {
@@ -272,11 +390,12 @@ impl Agent {
             conversation.task.as_ref().map(|r| &r.awaiting),
             Some(Awaiting::Confirmation { .. })
         );
-        if is_cancel(text) {
+        if self.config.agent.vocabulary.is_cancel(text) {
+            conversation.queued.clear();
             self.end_task(conversation, "cancelled", recorder);
             return phrase(Phrase::Stopped, lang).into();
         }
-        if asks_for_person(text) {
+        if self.config.agent.vocabulary.asks_for_person(text) {
             let summary = format!(
                 "During task `{}` the customer asked for a person: \u{201c}{}\u{201d}",
                 task.name,
@@ -308,7 +427,12 @@ impl Agent {
                     && let Awaiting::Confirmation {
                         digests, question, ..
                     } = std::mem::take(&mut run.awaiting)
-                    && consent(text, lang, Some(&question)) == Consent::Yes
+                    && self
+                        .config
+                        .agent
+                        .vocabulary
+                        .consent(text, lang, Some(&question))
+                        == Consent::Yes
                 {
                     run.confirmed.extend(digests);
                 }
@@ -332,7 +456,7 @@ impl Agent {
             _ => return None,
         };
         let context = self.task_context(conversation);
-        if is_correction(text)
+        if self.config.agent.vocabulary.is_correction(text)
             || self
                 .slot_values(task, text, Some(&asked), &context)
                 .iter()
@@ -414,13 +538,29 @@ impl Agent {
                     let Some(slot) = task.slot(name) else {
                         continue;
                     };
-                    let text = value
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| value.to_string());
-                    // The engine checks the model's value like a typed answer.
+                    // Lists and addresses as the customer would write them ("a, b"; "street,
+                    // city, state ZIP"); the engine checks the model's value like a typed answer.
+                    let text = match value {
+                        Value::String(s) => s.clone(),
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|i| {
+                                i.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| i.to_string())
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        Value::Object(map) => map
+                            .values()
+                            .filter_map(Value::as_str)
+                            .filter(|s| !s.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        other => other.to_string(),
+                    };
                     if let Some(valid) =
-                        extract(&slot.property, &text, true, &mut Default::default())
+                        self.read_slot(slot, &text, true, &context, &mut Default::default())
                         && let Some(run) = conversation.task.as_mut()
                     {
                         run.slots.insert(name.clone(), valid);
@@ -654,7 +794,7 @@ impl Agent {
         let run = conversation.task.as_mut()?;
         // "Actually it's W2": changed slot values restart the run from its first instruction;
         // lookups run again and anything confirmed must be confirmed again.
-        if !first && is_correction(text) {
+        if !first && self.config.agent.vocabulary.is_correction(text) {
             let changed: Vec<(String, Value)> = self
                 .slot_values(task, text, None, &context)
                 .into_iter()
@@ -684,7 +824,12 @@ impl Agent {
                 digests,
                 question,
                 unclear,
-            } => match consent(text, lang, Some(&question)) {
+            } => match self
+                .config
+                .agent
+                .vocabulary
+                .consent(text, lang, Some(&question))
+            {
                 Consent::Yes => {
                     run.confirmed.extend(digests);
                     run.pc += 1;

@@ -100,27 +100,19 @@ fn label(kind: InputKind, name: &str, lang: Lang) -> String {
     fixed.to_string()
 }
 
-fn conjunction(and: bool, lang: Lang) -> &'static str {
-    match (and, lang) {
-        (true, Lang::En) => "and",
-        (true, Lang::De) => "und",
-        (true, Lang::Fr) => "et",
-        (true, Lang::Es) => "y",
-        (true, Lang::Nl) => "en",
-        (false, Lang::En) => "or",
-        (false, Lang::De) => "oder",
-        (false, Lang::Fr) => "ou",
-        (false, Lang::Es) => "o",
-        (false, Lang::Nl) => "of",
-    }
-}
-
 /// "A, B and C".
-fn list(items: &[String], and: bool, lang: Lang) -> String {
+fn list(items: &[String], lang: Lang) -> String {
+    let and = match lang {
+        Lang::En => "and",
+        Lang::De => "und",
+        Lang::Fr => "et",
+        Lang::Es => "y",
+        Lang::Nl => "en",
+    };
     match items {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} {} {last}", init.join(", "), conjunction(and, lang)),
+        [init @ .., last] => format!("{} {and} {last}", init.join(", ")),
     }
 }
 
@@ -152,7 +144,15 @@ fn labels(inputs: &[(String, InputKind)], lang: Lang) -> Vec<String> {
     out
 }
 
-fn ask_all(alternatives: &str, lang: Lang) -> String {
+fn ask_all(alternatives: &[String], lang: Lang) -> String {
+    let or = match lang {
+        Lang::En => ", or your ",
+        Lang::De => " – oder ",
+        Lang::Fr => ", ou ",
+        Lang::Es => ", o ",
+        Lang::Nl => ", of uw ",
+    };
+    let alternatives = alternatives.join(or);
     match lang {
         Lang::En => format!("To find your account, please give me your {alternatives}."),
         Lang::De => format!("Um Ihr Konto zu finden, nennen Sie mir bitte: {alternatives}."),
@@ -380,7 +380,7 @@ impl Agent {
                 .collect();
             let names = missing.iter().map(|(n, _)| n.clone()).collect();
             return (
-                ask_missing(&list(&labels(&missing, lang), true, lang), lang),
+                ask_missing(&list(&labels(&missing, lang), lang), lang),
                 names,
             );
         }
@@ -393,9 +393,9 @@ impl Agent {
         }
         let alternatives: Vec<String> = tools
             .iter()
-            .map(|t| list(&labels(&required(t), lang), true, lang))
+            .map(|t| list(&labels(&required(t), lang), lang))
             .collect();
-        (ask_all(&list(&alternatives, false, lang), lang), all)
+        (ask_all(&alternatives, lang), all)
     }
 }
 

@@ -10,4 +10,4 @@ mod slots;
 
 pub use engine::trigger_score;
 pub use program::{ChooseFrom, InputExpr, Instr, Slot, TaskBody, TaskDef};
-pub use run::{Awaiting, TaskRun, WriteRecord, WriteState};
+pub use run::{Awaiting, QueuedRequest, TaskRun, WriteRecord, WriteState};

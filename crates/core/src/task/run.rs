@@ -70,6 +70,15 @@ pub struct WriteRecord {
     pub state: WriteState,
 }
 
+/// A request that waits for the current task to end.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueuedRequest {
+    /// The task.
+    pub task: String,
+    /// The part of the customer's message that asked for it.
+    pub text: String,
+}
+
 /// The durable state of one task run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskRun {
@@ -103,6 +112,9 @@ pub struct TaskRun {
     /// Identifying lookups that found nobody.
     #[serde(default)]
     pub identify_failures: u32,
+    /// The words that asked for this task (its part of a message that asked for several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     /// Parts of a value given so far (an address given line by line), by slot.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub partial: BTreeMap<String, Value>,
@@ -124,6 +136,7 @@ impl TaskRun {
             identify: BTreeMap::new(),
             identify_failures: 0,
             partial: BTreeMap::new(),
+            request: None,
         }
     }
 

@@ -116,6 +116,10 @@ impl Agent {
                 o.name != slot.name && o.is_list() && o.property["items"] == slot.property["items"]
             });
         let since = conversation.last_task_end.min(conversation.messages.len());
+        let request = conversation
+            .task
+            .as_ref()
+            .and_then(|r| r.request.as_deref());
         conversation.messages[since..]
             .iter()
             .rev()
@@ -123,6 +127,7 @@ impl Agent {
                 Message::User { content } => Some(content.as_str()),
                 _ => None,
             })
+            .chain(request)
             .find_map(|text| {
                 let value = self.read_slot(slot, text, false, context, &mut BTreeSet::new())?;
                 // A list of bare ids next to its twin is ambiguous; names are not.

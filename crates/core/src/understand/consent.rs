@@ -4,7 +4,7 @@
 //! Everything else is *unclear*, and the engine asks again.
 
 use super::vocab::{self, Vocab};
-use super::{Lang, Normal};
+use super::{Lang, Normal, Vocabulary};
 
 /// How a customer answered a yes/no question.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +35,15 @@ const EMOJI: &[(&str, &str)] = &[
 /// count, so a customer who mixes languages is never read as a yes by accident. `question`
 /// is what was asked: its words may be echoed in a yes ("yes, cancel #W1000002").
 pub fn consent(text: &str, lang: Lang, question: Option<&str>) -> Consent {
+    classify(text, lang, question, &Vocabulary::default())
+}
+
+pub(super) fn classify(
+    text: &str,
+    lang: Lang,
+    question: Option<&str>,
+    custom: &Vocabulary,
+) -> Consent {
     let mut text = text.to_string();
     for (emoji, word) in EMOJI {
         text = text.replace(emoji, word);
@@ -69,8 +78,10 @@ pub fn consent(text: &str, lang: Lang, question: Option<&str>) -> Consent {
         return Consent::Unclear;
     }
     let question_asked = cleaned.question_mark || opens_question(&cleaned, &every);
-    let refuses = in_any(|v| v.refusal, &cleaned) || has_elided_negation(&cleaned);
-    let affirms = affirms(&cleaned, own, &every);
+    let refuses = in_any(|v| v.refusal, &cleaned)
+        || has_elided_negation(&cleaned)
+        || custom.no.iter().any(|p| cleaned.has(p));
+    let affirms = affirms(&cleaned, own, &every) || custom.yes.iter().any(|p| cleaned.has(p));
     if refuses && !question_asked {
         // "yes and no", "ok no": a refusal next to a bare yes and nothing else is mixed.
         let only_bare = affirms
@@ -90,7 +101,7 @@ pub fn consent(text: &str, lang: Lang, question: Option<&str>) -> Consent {
     if in_any(|v| v.negation, &cleaned) {
         return Consent::No;
     }
-    if affirms && all_words_allowed(&cleaned, own, question) {
+    if affirms && all_words_allowed(&cleaned, own, question, custom) {
         return Consent::Yes;
     }
     Consent::Unclear
@@ -292,7 +303,12 @@ fn one_edit_apart(a: &str, b: &str) -> bool {
 }
 
 /// Every word is an affirmation, a courtesy, or an echo of what was asked.
-fn all_words_allowed(normal: &Normal, own: &Vocab, question: Option<&str>) -> bool {
+fn all_words_allowed(
+    normal: &Normal,
+    own: &Vocab,
+    question: Option<&str>,
+    custom: &Vocabulary,
+) -> bool {
     let english = vocab::of(Lang::En);
     let echo = question.map(Normal::new);
     let allowed_word = |token: &str| {
@@ -307,9 +323,16 @@ fn all_words_allowed(normal: &Normal, own: &Vocab, question: Option<&str>) -> bo
     };
     // Words inside an affirming phrase ("de acuerdo", "ga je gang") are allowed as a whole.
     let mut covered = vec![false; normal.tokens.len()];
-    for phrase in own.affirm.iter().chain(english.affirm) {
+    let custom_yes = custom.yes.iter().map(String::as_str);
+    for phrase in own
+        .affirm
+        .iter()
+        .copied()
+        .chain(english.affirm.iter().copied())
+        .chain(custom_yes)
+    {
         let words: Vec<&str> = phrase.split(' ').collect();
-        if words.len() < 2 {
+        if words.len() < 2 && !custom.yes.iter().any(|c| c == phrase) {
             continue;
         }
         for start in 0..normal.tokens.len() {
@@ -418,6 +441,37 @@ mod tests {
         check(Lang::Es, Consent::Unclear, &["si puedes hacerlo mañana"]);
         check(Lang::Fr, Consent::Unclear, &["oui, si c'est possible"]);
         check(Lang::Nl, Consent::Unclear, &["ja maar eerst de prijs"]);
+    }
+
+    #[test]
+    fn company_words_extend_the_vocabulary_but_never_pass_the_checks() {
+        let custom = Vocabulary::new(
+            &["make it happen".into(), "jawoll".into()],
+            &["hard pass".into()],
+            &["scrap that".into()],
+            &[],
+            &[],
+        );
+        assert_eq!(
+            custom.consent("make it happen", Lang::En, None),
+            Consent::Yes
+        );
+        assert_eq!(custom.consent("Jawoll!", Lang::De, None), Consent::Yes);
+        assert_eq!(
+            custom.consent("make it happen?", Lang::En, None),
+            Consent::Unclear
+        );
+        assert_eq!(
+            custom.consent("don't make it happen", Lang::En, None),
+            Consent::No
+        );
+        assert_eq!(
+            custom.consent("maybe make it happen", Lang::En, None),
+            Consent::Unclear
+        );
+        assert_eq!(custom.consent("hard pass", Lang::En, None), Consent::No);
+        assert!(custom.is_cancel("ugh, scrap that"));
+        assert_eq!(consent("make it happen", Lang::En, None), Consent::Unclear);
     }
 
     #[test]

@@ -163,6 +163,73 @@ impl Normal {
     }
 }
 
+/// Words and phrases a company adds to the built-in vocabularies (`agent.vocabulary` in the
+/// config), in any language. Added yes-phrases still pass every check a built-in one does:
+/// a negation, question, hedge or condition next to them is never a yes.
+#[derive(Clone, Debug, Default)]
+pub struct Vocabulary {
+    /// More ways to say yes.
+    pub yes: Vec<String>,
+    /// More ways to say no.
+    pub no: Vec<String>,
+    /// More ways to abandon what is in progress.
+    pub cancel: Vec<String>,
+    /// More ways to correct a detail.
+    pub correction: Vec<String>,
+    /// More ways to ask for a person.
+    pub person: Vec<String>,
+}
+
+fn folded_phrases(phrases: &[String]) -> Vec<String> {
+    phrases
+        .iter()
+        .map(|p| Normal::new(p).tokens.join(" "))
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+impl Vocabulary {
+    /// A vocabulary from the config's lists (folded like every text the engine reads).
+    pub fn new(
+        yes: &[String],
+        no: &[String],
+        cancel: &[String],
+        correction: &[String],
+        person: &[String],
+    ) -> Self {
+        Self {
+            yes: folded_phrases(yes),
+            no: folded_phrases(no),
+            cancel: folded_phrases(cancel),
+            correction: folded_phrases(correction),
+            person: folded_phrases(person),
+        }
+    }
+
+    /// [`consent`] with these additions.
+    pub fn consent(&self, text: &str, lang: Lang, question: Option<&str>) -> Consent {
+        consent::classify(text, lang, question, self)
+    }
+
+    /// [`is_cancel`] with these additions.
+    pub fn is_cancel(&self, text: &str) -> bool {
+        let normal = Normal::new(text);
+        any_language(&normal, |v| v.cancel) || self.cancel.iter().any(|p| normal.has(p))
+    }
+
+    /// [`is_correction`] with these additions.
+    pub fn is_correction(&self, text: &str) -> bool {
+        let normal = Normal::new(text);
+        any_language(&normal, |v| v.correction) || self.correction.iter().any(|p| normal.has(p))
+    }
+
+    /// [`asks_for_person`] with these additions.
+    pub fn asks_for_person(&self, text: &str) -> bool {
+        let normal = Normal::new(text);
+        any_language(&normal, |v| v.person) || self.person.iter().any(|p| normal.has(p))
+    }
+}
+
 /// The phrases of one kind in every language (a customer may switch language mid-sentence,
 /// and these kinds do not collide across the five languages).
 fn any_language(text: &Normal, pick: fn(&vocab::Vocab) -> &'static [&'static str]) -> bool {
