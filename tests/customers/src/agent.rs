@@ -363,6 +363,7 @@ pub fn read(reply: &str) -> Reading {
     // Questions and requests, sentence by sentence.
     let mut confirm_hits = 0;
     let mut any_wh = false;
+    let mut action_sentence = false;
     for raw in split_sentences(t) {
         let is_question = raw.ends_with('?');
         let mut s = raw
@@ -406,6 +407,9 @@ pub fn read(reply: &str) -> Reading {
         if wh {
             any_wh = true;
         }
+        if action_start {
+            action_sentence = true;
+        }
         if !(is_question || wh) {
             continue;
         }
@@ -420,12 +424,7 @@ pub fn read(reply: &str) -> Reading {
     }
     // "Cancel order #W1 because …. Shall I?" split oddly: a reply that opens with the action
     // and ends with a question.
-    let first = split_sentences(t).into_iter().next().unwrap_or_default();
-    if !r.confirm
-        && !any_wh
-        && t.trim_end().ends_with('?')
-        && ACTION_STARTS.iter().any(|a| first.starts_with(a))
-    {
+    if !r.confirm && !any_wh && t.trim_end().ends_with('?') && action_sentence {
         r.confirm = true;
         r.asks.clear();
     }
@@ -759,6 +758,10 @@ mod tests {
         assert!(!read("What's the new street address (first line)?").confirm);
         let r = read(
             "Ship order #W8665881 to 20566. I need order W8665881 shipped to a different address: 123 Elm Street, Suite 641, Austin, TX 78712, USA?",
+        );
+        assert!(r.confirm && r.asks.is_empty(), "{r:?}");
+        let r = read(
+            "Thanks, I've found your account.\nShip order #W8665881 to 20566. I need order W8665881 shipped to a different address: 123 Elm Street, Suite 641, Austin, TX 78712, USA?",
         );
         assert!(r.confirm && r.asks.is_empty(), "{r:?}");
         assert!(read("Order #W1234567 is cancelled.").done);
