@@ -623,8 +623,26 @@ impl Customer {
                 .collect(),
             _ => Vec::new(),
         };
+        // Items: nothing the customer didn't ask for, and nothing they asked for left out (by
+        // id when the confirmation shows ids, else by name for a return).
+        let old: Vec<String> = match &req {
+            Request::Return { items, .. } => items.iter().map(|g| g.item_id.clone()).collect(),
+            Request::Exchange { changes, .. } | Request::Modify { changes, .. } => {
+                changes.iter().map(|c| c.item_id.clone()).collect()
+            }
+            _ => Vec::new(),
+        };
         let tens = digit_runs(text, 10);
-        if !known.is_empty() && tens.iter().any(|d| !known.contains(d)) {
+        let unknown = tens.iter().any(|d| !known.contains(d));
+        let left_out = !tens.is_empty() && old.iter().any(|d| !tens.contains(d));
+        let names_left_out = match &req {
+            Request::Return { items, .. } if tens.is_empty() => {
+                let named = |g: &crate::data::ItemGroup| text.contains(&g.name.to_lowercase());
+                items.iter().any(named) && !items.iter().all(named)
+            }
+            _ => false,
+        };
+        if !known.is_empty() && (unknown || left_out || names_left_out) {
             return Some(self.details(&req));
         }
         if let Some(addr) = req.addr() {
@@ -897,6 +915,69 @@ fn digit_runs(text: &str, n: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lang::Lang;
+
+    fn returning(items: &[(&str, &str)]) -> Customer {
+        use crate::data::{ItemGroup, Pm, PmKind};
+        let plan = Plan {
+            person: Person {
+                first: "Mia".into(),
+                last: "Garcia".into(),
+                zip: "46229".into(),
+                email: "mia@example.com".into(),
+                knows_email: true,
+            },
+            requests: vec![Request::Return {
+                order: "#W5490111".into(),
+                items: items
+                    .iter()
+                    .map(|(name, id)| ItemGroup {
+                        name: name.to_string(),
+                        item_id: id.to_string(),
+                        count: 1,
+                        units_named: 1,
+                        qualifier: Vec::new(),
+                    })
+                    .collect(),
+                pm: Pm {
+                    id: "credit_card_3124723".into(),
+                    kind: PmKind::CreditCard {
+                        brand: "visa".into(),
+                        last4: "7285".into(),
+                    },
+                    original: true,
+                },
+            }],
+            correction: None,
+            at_confirm: AtConfirm::Yes,
+            refuse_identity: false,
+            injection: false,
+        };
+        Customer::new(plan, Style::Step, Lang::En, 7)
+    }
+
+    #[test]
+    fn a_careful_customer_checks_the_confirmation() {
+        let items = [
+            ("Mechanical Keyboard", "1421289881"),
+            ("Action Camera", "6117189161"),
+            ("Backpack", "4947717507"),
+        ];
+        let mut c = returning(&items);
+        let all = "return mechanical keyboard (1421289881), action camera (6117189161), backpack (4947717507) of order #w5490111 with the refund to credit_card_3124723?";
+        assert!(c.check_confirmation(all).is_none());
+        let missing = "return mechanical keyboard (1421289881), action camera (6117189161) of order #w5490111 with the refund to credit_card_3124723?";
+        assert!(c.check_confirmation(missing).is_some());
+        let by_name =
+            "return mechanical keyboard and action camera of order #w5490111 to your visa?";
+        assert!(c.check_confirmation(by_name).is_some());
+        let other_order = "return backpack (4947717507) of order #w1111111?";
+        assert!(c.check_confirmation(other_order).is_some());
+        let other_card =
+            "return all three items of order #w5490111 with the refund to credit_card_1111111?";
+        assert!(c.check_confirmation(other_card).is_some());
+        assert!(c.check_confirmation("cancel order #w5490111?").is_some());
+    }
 
     #[test]
     fn finds_ids() {
