@@ -27,6 +27,7 @@ use serde_json::Value;
 use servers::Stack;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -281,11 +282,16 @@ async fn run_case(
     let mut trouble_after = None;
     let mut last_reply = String::new();
     let result: Result<()> = async {
-        stack.reset(client).await?;
-        let before = if case.positive() {
-            None
-        } else {
-            Some(stack.state(client).await?)
+        // A backend last seen exactly in its initial state needs no reset (its own worker is the
+        // only client); otherwise reset.
+        let clean = stack.clean.swap(false, Ordering::SeqCst);
+        if !clean {
+            stack.reset(client).await?;
+        }
+        let before = match (case.positive(), clean) {
+            (true, _) => None,
+            (false, true) => Some(ctx.initial_text.clone()),
+            (false, false) => Some(stack.state(client).await?),
         };
         let mut rng = Rng::new(seed);
         let plan = case.plan(&ctx.data, &mut rng);
@@ -333,6 +339,9 @@ async fn run_case(
         trouble_after = customer.trouble_after.clone();
         (out.identified, out.write_called, out.write_ok) = flags;
         let after = stack.state(client).await?;
+        if after == ctx.initial_text {
+            stack.clean.store(true, Ordering::SeqCst);
+        }
         let verdict = match (&before, &case.task) {
             (Some(b), _) => judge::negative(b, &after),
             (None, Some(task)) => judge::positive(

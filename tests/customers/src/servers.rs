@@ -14,6 +14,9 @@ pub struct Stack {
     pub server: String,
     children: Mutex<Vec<Child>>,
     dir: Option<PathBuf>,
+    /// The backend's state was last seen byte-for-byte equal to the initial database (so the
+    /// next case needs no reset).
+    pub clean: std::sync::atomic::AtomicBool,
 }
 
 impl Stack {
@@ -67,6 +70,7 @@ impl Stack {
             server: server.trim_end_matches('/').to_string(),
             children: Mutex::new(Vec::new()),
             dir: None,
+            clean: Default::default(),
         }
     }
 
@@ -84,6 +88,7 @@ impl Stack {
             server: String::new(),
             children: Mutex::new(Vec::new()),
             dir: Some(dir.clone()),
+            clean: Default::default(),
         };
         let log = |name: &str| -> Result<Stdio> {
             Ok(Stdio::from(std::fs::File::create(dir.join(name))?))
