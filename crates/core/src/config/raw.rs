@@ -338,7 +338,7 @@ pub enum RawStep {
     /// when the customer is already identified).
     Identify(RawIdentify),
     /// Ask for a value.
-    Collect(RawCollect),
+    Collect(Box<RawCollect>),
     /// Call a tool.
     Call(RawCall),
     /// Branch on a condition.
@@ -375,6 +375,7 @@ pub struct RawIdentify {
 pub struct RawChooseFrom {
     /// Where the records are in the task's context: `order.items`, `profile.payment_methods`
     /// (a list, or an object whose values are the records).
+    #[serde(default)]
     pub list: String,
     /// The field of a record that is the slot's value (`item_id`, `id`).
     pub value: String,
@@ -385,6 +386,27 @@ pub struct RawChooseFrom {
     /// `original payment method: "{{ order.payment_history[0].payment_method_id }}"`.
     #[serde(default)]
     pub aliases: BTreeMap<String, String>,
+    /// Replacements: for each value of another list slot, in its order, the record of the
+    /// same group that the customer describes ("the same shirt in blue") — e.g. new item
+    /// variants for the items being exchanged. `list` is then not used.
+    #[serde(default)]
+    pub replacing: Option<RawReplacing>,
+}
+
+/// How replacements are found.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplacing {
+    /// The list slot whose values are replaced (`item_ids`).
+    pub slot: String,
+    /// Where the replaced records are (`order.items`), found by the `value` field.
+    pub records: String,
+    /// The field a replacement shares with the record it replaces (`product_id`).
+    pub key: String,
+    /// A saved list of groups, each with that field (`products`, from a `for_each` call).
+    pub groups: String,
+    /// The field of a group that holds its records (`variants`: a list or an object).
+    pub members: String,
 }
 
 /// A slot to collect.
@@ -441,6 +463,11 @@ pub struct RawCall {
     /// The message for `on_error: say` (template).
     #[serde(default)]
     pub error_message: Option<String>,
+    /// Call a read tool once per element of this list (an expression over the task's
+    /// context, e.g. `order['items'] | map(attribute='product_id') | unique | list`); inputs
+    /// use `{{ item }}`; `save` keeps the list of results.
+    #[serde(default)]
+    pub for_each: Option<String>,
 }
 
 /// What a failed `call` step does.

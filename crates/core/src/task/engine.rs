@@ -675,6 +675,21 @@ impl Agent {
         }
     }
 
+    /// The list an expression gives (empty when it gives none).
+    fn list_expression(&self, source: &str, context: &Value) -> Vec<Value> {
+        self.config
+            .templates
+            .compile_expression(source)
+            .and_then(|e| e.eval(minijinja::Value::from(minijinja::value::Serde(context))))
+            .ok()
+            .and_then(|v| serde_json::to_value(&v).ok())
+            .and_then(|v| match v {
+                Value::Array(items) => Some(items),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
     fn condition(&self, source: &str, context: &Value) -> bool {
         self.config
             .templates
@@ -941,7 +956,7 @@ impl Agent {
                 if !known
                     && let Some(value) = self
                         .known_value(conversation, slot)
-                        .or_else(|| self.earlier_value(conversation, task, slot, &context))
+                        .or_else(|| self.earlier_value(conversation, slot, &context))
                     && let Some(run) = conversation.task.as_mut()
                 {
                     run.slots.insert(slot.name.clone(), value);
@@ -1041,15 +1056,76 @@ impl Agent {
                 on_error,
                 error_message,
                 write,
+                for_each,
             } => {
-                let mut result = self
-                    .step_call(conversation, pc, tool, inputs, *write, &context, recorder)
-                    .await;
-                if result.is_err() && *on_error == OnError::Retry {
-                    result = self
-                        .step_call(conversation, pc, tool, inputs, *write, &context, recorder)
-                        .await;
-                }
+                let result = match for_each {
+                    None => {
+                        let mut result = self
+                            .step_call(conversation, pc, tool, inputs, *write, &context, recorder)
+                            .await;
+                        if result.is_err() && *on_error == OnError::Retry {
+                            result = self
+                                .step_call(
+                                    conversation,
+                                    pc,
+                                    tool,
+                                    inputs,
+                                    *write,
+                                    &context,
+                                    recorder,
+                                )
+                                .await;
+                        }
+                        result
+                    }
+                    // A read per element; the results in the same order.
+                    Some(each) => {
+                        let mut results = Vec::new();
+                        let mut failed = None;
+                        for item in self.list_expression(each, &context) {
+                            let mut item_context = context.clone();
+                            item_context["item"] = item;
+                            let mut result = self
+                                .step_call(
+                                    conversation,
+                                    pc,
+                                    tool,
+                                    inputs,
+                                    false,
+                                    &item_context,
+                                    recorder,
+                                )
+                                .await;
+                            if result.is_err() && *on_error == OnError::Retry {
+                                result = self
+                                    .step_call(
+                                        conversation,
+                                        pc,
+                                        tool,
+                                        inputs,
+                                        false,
+                                        &item_context,
+                                        recorder,
+                                    )
+                                    .await;
+                            }
+                            match result {
+                                Ok(selected) => results.push(selected.value),
+                                Err(failure) => {
+                                    failed = Some(failure);
+                                    break;
+                                }
+                            }
+                        }
+                        match failed {
+                            Some(failure) => Err(failure),
+                            None => Ok(Selected {
+                                value: Value::Array(results),
+                                truncated: false,
+                            }),
+                        }
+                    }
+                };
                 match result {
                     Ok(selected) => {
                         if let (Some(name), Some(run)) = (save, conversation.task.as_mut()) {

@@ -77,6 +77,23 @@ pub struct ChooseFrom {
     pub describe: Vec<String>,
     /// Phrase → template name of the value it means.
     pub aliases: Vec<(String, String)>,
+    /// Replacements for another list slot's values.
+    pub replacing: Option<Replacing>,
+}
+
+/// How replacements are found (see `RawReplacing`).
+#[derive(Debug)]
+pub struct Replacing {
+    /// The list slot whose values are replaced.
+    pub slot: String,
+    /// Path of the replaced records.
+    pub records: String,
+    /// The field shared by a record and its replacement.
+    pub key: String,
+    /// Path of the groups.
+    pub groups: String,
+    /// The field of a group with its members.
+    pub members: String,
 }
 
 impl Slot {
@@ -129,7 +146,7 @@ pub enum Instr {
         attempts: u32,
     },
     /// Ask for a slot unless known.
-    Collect(Slot),
+    Collect(Box<Slot>),
     /// Call a tool.
     Call {
         /// Tool name.
@@ -144,6 +161,8 @@ pub enum Instr {
         error_message: Option<String>,
         /// Whether the tool writes.
         write: bool,
+        /// Call once per element of this expression's list (reads only).
+        for_each: Option<String>,
     },
     /// Go to `target` unless `condition` holds.
     JumpUnless {
@@ -446,15 +465,29 @@ impl Compiler<'_> {
                                 (phrase.clone(), name)
                             })
                             .collect();
+                        if choose.list.is_empty() && choose.replacing.is_none() {
+                            self.problems.add(
+                                at,
+                                format!("task `{task}`: slot `{}`: `choose_from` needs `list` (or `replacing`)", c.slot),
+                                "give the path of the records, e.g. `list: order.items`",
+                            );
+                        }
                         ChooseFrom {
                             list: choose.list.clone(),
                             value: choose.value.clone(),
                             describe: choose.describe.clone(),
                             aliases,
+                            replacing: choose.replacing.as_ref().map(|r| Replacing {
+                                slot: r.slot.clone(),
+                                records: r.records.clone(),
+                                key: r.key.clone(),
+                                groups: r.groups.clone(),
+                                members: r.members.clone(),
+                            }),
                         }
                     });
                     slots.insert(c.slot.clone());
-                    program.push(Instr::Collect(Slot {
+                    program.push(Instr::Collect(Box::new(Slot {
                         name: c.slot.clone(),
                         property,
                         pattern,
@@ -467,7 +500,7 @@ impl Compiler<'_> {
                             .map(|(k, v)| (k.clone(), v.clone()))
                             .collect(),
                         choose_from,
-                    }));
+                    })));
                 }
                 RawStep::Call(call) => {
                     let Some(tool) = self.tools.get(&call.tool) else {
@@ -513,6 +546,21 @@ impl Compiler<'_> {
                         .error_message
                         .as_ref()
                         .map(|m| self.template(format!("{id}.error"), m, at));
+                    if let Some(each) = &call.for_each {
+                        if let Err(e) = self.templates.compile_expression(each) {
+                            self.problems.add(at, format!("task `{task}`: invalid `for_each` expression `{each}`: {e}"), "write an expression that gives a list, e.g. `order['items'] | map(attribute='product_id') | list`");
+                        }
+                        if tool.effect == Effect::Write {
+                            self.problems.add(
+                                at,
+                                format!(
+                                    "task `{task}`: `for_each` calls write tool `{}`",
+                                    call.tool
+                                ),
+                                "a write runs once per confirmation: call it without `for_each`",
+                            );
+                        }
+                    }
                     program.push(Instr::Call {
                         tool: call.tool.clone(),
                         inputs,
@@ -520,6 +568,7 @@ impl Compiler<'_> {
                         on_error: call.on_error.unwrap_or_default(),
                         error_message,
                         write: tool.effect == Effect::Write,
+                        for_each: call.for_each.clone(),
                     });
                 }
                 RawStep::If(branch) => {
@@ -585,7 +634,7 @@ impl TaskDef {
             TaskBody::Instructions { .. } => &[],
         };
         program.iter().filter_map(|i| match i {
-            Instr::Collect(s) => Some(s),
+            Instr::Collect(s) => Some(s.as_ref()),
             _ => None,
         })
     }

@@ -8,11 +8,11 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::engine::lookup_path;
-use super::program::{Slot, TaskDef};
+use super::program::{ChooseFrom, Replacing, Slot, TaskDef};
 use crate::agent::{Agent, Conversation};
 use crate::extract::{extract, words};
 use crate::model::Message;
-use crate::understand::values::{Address, Choices};
+use crate::understand::values::{Address, Choices, Replacements};
 use crate::understand::{Lang, Normal};
 
 impl Agent {
@@ -40,7 +40,11 @@ impl Agent {
                     }
                 }
             }
-            if let Some(records) = lookup_path(context, &choose.list) {
+            if let Some(replacing) = &choose.replacing {
+                if let Some(found) = replacements(choose, replacing, text, context) {
+                    return Some(Value::Array(found));
+                }
+            } else if let Some(records) = lookup_path(context, &choose.list) {
                 let choices = Choices {
                     list: records,
                     value: &choose.value,
@@ -60,6 +64,11 @@ impl Agent {
             let address = Address::parse(text);
             return address.is_complete().then(|| address.to_json());
         }
+        // Bare ids for a list are read only where they cannot belong to another list of the
+        // same kind (the answer to its own question, or a task with one such list).
+        if slot.is_list() && !asked && self.twin_list(slot) {
+            return None;
+        }
         if !slot.synonyms.is_empty() {
             let normal = Normal::new(text);
             let by_synonym = slot.synonyms.iter().find(|(_, phrases)| {
@@ -72,6 +81,19 @@ impl Agent {
             }
         }
         extract(&slot.property, text, asked, taken)
+    }
+
+    /// Whether another list slot of the active tasks takes the same kind of values.
+    fn twin_list(&self, slot: &Slot) -> bool {
+        self.config.tasks.iter().any(|t| {
+            t.slot(&slot.name)
+                .is_some_and(|own| std::ptr::eq(own, slot))
+                && t.slots().any(|o| {
+                    o.name != slot.name
+                        && o.is_list()
+                        && o.property["items"] == slot.property["items"]
+                })
+        })
     }
 
     /// Slot values a message gives (`asked` is the slot whose question it answers). A list
@@ -104,17 +126,12 @@ impl Agent {
     pub(crate) fn earlier_value(
         &self,
         conversation: &Conversation,
-        task: &TaskDef,
         slot: &Slot,
         context: &Value,
     ) -> Option<Value> {
         if slot.is_free_text() {
             return None;
         }
-        let twin_list = slot.is_list()
-            && task.slots().any(|o| {
-                o.name != slot.name && o.is_list() && o.property["items"] == slot.property["items"]
-            });
         let since = conversation.last_task_end.min(conversation.messages.len());
         let request = conversation
             .task
@@ -128,16 +145,7 @@ impl Agent {
                 _ => None,
             })
             .chain(request)
-            .find_map(|text| {
-                let value = self.read_slot(slot, text, false, context, &mut BTreeSet::new())?;
-                // A list of bare ids next to its twin is ambiguous; names are not.
-                let by_id = slot.is_list()
-                    && value.as_array().is_some_and(|ids| {
-                        ids.iter()
-                            .all(|id| id.as_str().is_some_and(|s| text.contains(s)))
-                    });
-                (!(twin_list && by_id)).then_some(value)
-            })
+            .find_map(|text| self.read_slot(slot, text, false, context, &mut BTreeSet::new()))
     }
 
     /// Folds one answer into an address given part by part; returns the address once it is
@@ -171,6 +179,44 @@ impl Agent {
             .insert(slot.name.clone(), address_to_json(&address));
         Err(missing_address_parts(&address, lang))
     }
+}
+
+fn members(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(map) => map.values().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The replacements the text describes for the values of `replacing.slot`, in order.
+fn replacements(
+    choose: &ChooseFrom,
+    replacing: &Replacing,
+    text: &str,
+    context: &Value,
+) -> Option<Vec<Value>> {
+    let old_ids = lookup_path(context, &replacing.slot)?.as_array()?;
+    let records = members(lookup_path(context, &replacing.records)?);
+    let groups = members(lookup_path(context, &replacing.groups)?);
+    let mut old = Vec::new();
+    let mut candidates = Vec::new();
+    for id in old_ids {
+        let record = records.iter().find(|r| r[choose.value.as_str()] == *id)?;
+        let group = groups
+            .iter()
+            .find(|g| g[replacing.key.as_str()] == record[replacing.key.as_str()])?;
+        old.push(*record);
+        candidates.push(members(&group[replacing.members.as_str()]));
+    }
+    Replacements {
+        old,
+        candidates,
+        value: &choose.value,
+        describe: &choose.describe,
+        name_field: "name",
+    }
+    .choose(text)
 }
 
 fn address_to_json(address: &Address) -> Value {

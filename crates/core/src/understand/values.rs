@@ -819,13 +819,23 @@ impl Choices<'_> {
         let Some(name_field) = self.describe.first() else {
             return Vec::new();
         };
-        let named: Vec<&Value> = self
-            .records()
-            .into_iter()
+        let records = self.records();
+        // A name word shared with another record's name ("smart" of "Smart Watch" and "Smart
+        // Thermostat") does not name a record on its own.
+        let named: Vec<&Value> = records
+            .iter()
+            .copied()
             .filter(|r| {
                 let name = field_words(r, name_field);
-                let hits = name.intersection(&message).count();
-                !name.is_empty() && hits * 2 >= name.len() && hits > 0
+                let hits: Vec<&String> = name.intersection(&message).collect();
+                let distinctive = hits.iter().any(|w| {
+                    !records.iter().any(|o| {
+                        o[name_field.as_str()] != r[name_field.as_str()]
+                            && field_words(o, name_field).contains(*w)
+                    })
+                });
+                !name.is_empty()
+                    && (hits.len() == name.len() || (distinctive && hits.len() * 2 >= name.len()))
             })
             .collect();
         let detail = |r: &Value| -> usize {
@@ -848,6 +858,137 @@ impl Choices<'_> {
             }
         }
         chosen
+    }
+}
+
+/// Replacements the customer describes for records being replaced ("the keyboard with
+/// clicky switches and the thermostat for Google Assistant"): for each replaced record, in
+/// order, the member of its group whose details the customer names — details that differ from
+/// the old record count most, details kept the same break ties ("same size"), members that
+/// are not available lose. Where the text names several records, each one's part of the text
+/// (from its name to the next one's) describes its replacement.
+pub struct Replacements<'a> {
+    /// The records being replaced, in the slot's order.
+    pub old: Vec<&'a Value>,
+    /// For each, the members of its group (the candidates).
+    pub candidates: Vec<Vec<&'a Value>>,
+    /// The field that is a member's value (`item_id`).
+    pub value: &'a str,
+    /// The fields that describe a member (`options`); the first of `name_field` names the
+    /// old records in the text.
+    pub describe: &'a [String],
+    /// The field that names an old record (`name`).
+    pub name_field: &'a str,
+}
+
+impl Replacements<'_> {
+    /// One replacement per old record, or `None` when any is not described clearly.
+    pub fn choose(&self, text: &str) -> Option<Vec<Value>> {
+        let parts = self.parts(text);
+        self.old
+            .iter()
+            .zip(&self.candidates)
+            .zip(&parts)
+            .map(|((old, candidates), part)| self.one(old, candidates, part))
+            .collect()
+    }
+
+    /// Each old record's part of the text.
+    fn parts(&self, text: &str) -> Vec<String> {
+        let folded = fold(text);
+        let positions: Vec<Option<usize>> = self
+            .old
+            .iter()
+            .map(|r| {
+                let name = r[self.name_field].as_str().map(fold).unwrap_or_default();
+                name.split_whitespace()
+                    .filter(|w| w.len() > 2)
+                    .filter_map(|w| {
+                        let stem = w.trim_end_matches('s');
+                        folded.find(stem)
+                    })
+                    .min()
+            })
+            .collect();
+        if self.old.len() < 2 || positions.iter().any(Option::is_none) {
+            return vec![text.to_string(); self.old.len()];
+        }
+        let starts: Vec<usize> = positions.iter().map(|p| p.unwrap_or(0)).collect();
+        starts
+            .iter()
+            .map(|start| {
+                let end = starts
+                    .iter()
+                    .filter(|s| *s > start)
+                    .min()
+                    .copied()
+                    .unwrap_or(folded.len());
+                folded.get(*start..end).unwrap_or_default().to_string()
+            })
+            .collect()
+    }
+
+    fn options(&self, record: &Value) -> Vec<(String, String)> {
+        self.describe
+            .iter()
+            .flat_map(|f| match &record[f.as_str()] {
+                Value::Object(map) => map
+                    .iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                    .collect::<Vec<_>>(),
+                Value::String(s) => vec![(f.clone(), s.clone())],
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    fn one(&self, old: &Value, candidates: &[&Value], part: &str) -> Option<Value> {
+        let message = words(part);
+        let old_options: std::collections::BTreeMap<String, String> =
+            self.options(old).into_iter().collect();
+        let negated = ["no", "without", "none", "kein", "sans", "sin", "geen"]
+            .iter()
+            .any(|w| message.contains(*w));
+        let mut scored: Vec<(i64, &Value)> = candidates
+            .iter()
+            .filter(|c| c[self.value] != old[self.value])
+            .map(|c| {
+                let mut changed_named = 0;
+                let mut kept_named = 0;
+                let mut kept = 0;
+                for (key, value) in self.options(c) {
+                    let value_words = words(&value);
+                    let named = (!value_words.is_empty() && value_words.is_subset(&message))
+                        || (value.eq_ignore_ascii_case("none")
+                            && negated
+                            && words(&key.replace('_', " ")).is_subset(&message));
+                    let same = old_options.get(&key) == Some(&value);
+                    match (named, same) {
+                        (true, false) => changed_named += 1,
+                        (true, true) => kept_named += 1,
+                        (false, true) => kept += 1,
+                        (false, false) => {}
+                    }
+                }
+                let unavailable = c["available"] == Value::Bool(false);
+                let score = if changed_named == 0 {
+                    i64::MIN
+                } else {
+                    changed_named * 100 + kept_named * 10 + kept
+                        - if unavailable { 1000 } else { 0 }
+                };
+                (score, *c)
+            })
+            .collect();
+        scored.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+        match scored.as_slice() {
+            [(best, member), rest @ ..]
+                if *best > 0 && rest.first().is_none_or(|(second, _)| second < best) =>
+            {
+                member.get(self.value).cloned()
+            }
+            _ => None,
+        }
     }
 }
 
@@ -945,6 +1086,38 @@ mod tests {
     }
 
     #[test]
+    fn replacements_by_the_details_that_change() {
+        let old = [
+            json!({"name": "Mechanical Keyboard", "item_id": "k1", "options": {"switch type": "linear", "backlight": "RGB", "size": "full size"}}),
+            json!({"name": "Smart Thermostat", "item_id": "t1", "options": {"compatibility": "Apple HomeKit", "color": "black"}}),
+        ];
+        let keyboards = [
+            json!({"item_id": "k1", "options": {"switch type": "linear", "backlight": "RGB", "size": "full size"}, "available": true}),
+            json!({"item_id": "k2", "options": {"switch type": "clicky", "backlight": "RGB", "size": "full size"}, "available": false}),
+            json!({"item_id": "k3", "options": {"switch type": "clicky", "backlight": "none", "size": "full size"}, "available": true}),
+            json!({"item_id": "k4", "options": {"switch type": "clicky", "backlight": "none", "size": "80%"}, "available": true}),
+        ];
+        let thermostats = [
+            json!({"item_id": "t1", "options": {"compatibility": "Apple HomeKit", "color": "black"}, "available": true}),
+            json!({"item_id": "t2", "options": {"compatibility": "Google Assistant", "color": "black"}, "available": true}),
+            json!({"item_id": "t3", "options": {"compatibility": "Google Assistant", "color": "white"}, "available": true}),
+        ];
+        let describe = ["options".to_string()];
+        let replacements = Replacements {
+            old: old.iter().collect(),
+            candidates: vec![keyboards.iter().collect(), thermostats.iter().collect()],
+            value: "item_id",
+            describe: &describe,
+            name_field: "name",
+        };
+        assert_eq!(
+            replacements.choose("my mechanical keyboard, no backlight and clicky switches instead, and the smart thermostat with Google Assistant"),
+            Some(vec![json!("k3"), json!("t2")])
+        );
+        assert_eq!(replacements.choose("something else entirely"), None);
+    }
+
+    #[test]
     fn records_by_description() {
         let items = json!([
             {"name": "Vacuum Cleaner", "item_id": "1", "options": {"color": "black"}},
@@ -964,6 +1137,18 @@ mod tests {
         );
         assert_eq!(choices.many("both lamps"), [json!("2"), json!("3")]);
         assert_eq!(choices.many("the black desk lamp"), [json!("3")]);
+        let smart = json!([
+            {"name": "Smart Watch", "item_id": "w"},
+            {"name": "Smart Thermostat", "item_id": "t"}
+        ]);
+        let describe = ["name".to_string()];
+        let choices = Choices {
+            list: &smart,
+            value: "item_id",
+            describe: &describe,
+        };
+        assert_eq!(choices.many("the smart thermostat"), [json!("t")]);
+        assert_eq!(choices.many("the watch"), [json!("w")]);
         let methods = json!({
             "credit_card_1": {"source": "credit_card", "brand": "mastercard", "last_four": "2478", "id": "credit_card_1"},
             "credit_card_2": {"source": "credit_card", "brand": "visa", "last_four": "1111", "id": "credit_card_2"},
