@@ -579,8 +579,20 @@ async fn real_main() -> Result<i32> {
         }
         return Ok(130);
     }
+    let (mut backend_cpu, mut server_cpu) = (0.0, 0.0);
     for s in &stacks {
+        let (b, sv) = s.cpu();
+        backend_cpu += b;
+        server_cpu += sv;
         s.kill();
+    }
+    let own_cpu = servers::proc_cpu(0);
+    if backend_cpu + server_cpu > 0.0 {
+        eprintln!(
+            "customer-sim: CPU {:.0} s (backends {backend_cpu:.0} s, servers {server_cpu:.0} s, customers {own_cpu:.0} s): about {:.0} s of wall time on 2 idle cores",
+            backend_cpu + server_cpu + own_cpu,
+            (backend_cpu + server_cpu + own_cpu) / 2.0
+        );
     }
     let elapsed = started.elapsed().as_secs_f64();
     let summary = report::summarise(&cases, &outcomes, args.runs);

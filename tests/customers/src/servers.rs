@@ -21,6 +21,16 @@ pub struct Stack {
 
 impl Stack {
     /// Stops the processes this stack started (and removes its temporary folder).
+    /// CPU seconds (user + system) the started processes used so far: (backend, server).
+    /// Linux only (/proc); zero elsewhere.
+    pub fn cpu(&self) -> (f64, f64) {
+        let Ok(children) = self.children.lock() else {
+            return (0.0, 0.0);
+        };
+        let of = |c: Option<&Child>| c.and_then(|c| c.id()).map(proc_cpu).unwrap_or(0.0);
+        (of(children.first()), of(children.get(1)))
+    }
+
     pub fn kill(&self) {
         if let Ok(mut children) = self.children.lock() {
             for c in children.iter_mut() {
@@ -38,6 +48,23 @@ impl Drop for Stack {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// CPU seconds of a process (utime + stime from /proc/PID/stat, 100 ticks a second).
+pub fn proc_cpu(pid: u32) -> f64 {
+    let path = if pid == 0 {
+        "/proc/self/stat".to_string()
+    } else {
+        format!("/proc/{pid}/stat")
+    };
+    let Ok(stat) = std::fs::read_to_string(path) else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn free_port() -> Result<u16> {
