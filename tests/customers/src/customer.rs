@@ -580,19 +580,30 @@ impl Customer {
             }
         }
         // The wrong kind of change.
+        let cancel = text.contains("cancel");
+        let payment_change = text.contains("pay for order")
+            || text.contains("payment is refunded")
+            || text.trim_start().starts_with("pay ");
+        let changing = ["change", "modify", "swap", "replace", "exchange", "switch"]
+            .iter()
+            .any(|w| text.contains(w));
         let wrong_kind = match &req {
             Request::Cancel { .. } => false,
             Request::OrderAddress { .. } => {
-                text.contains("cancel")
+                cancel
+                    || payment_change
                     || (order_ids(text).is_empty()
                         && (text.contains("default address") || text.contains("your address")))
             }
-            Request::UserAddress { .. } => text.contains("cancel") || !order_ids(text).is_empty(),
-            Request::Return { .. } => text.contains("cancel") || text.contains("exchange"),
+            Request::UserAddress { .. } => cancel || !order_ids(text).is_empty(),
+            Request::Return { .. } => cancel || payment_change || text.contains("exchange"),
             Request::Exchange { .. } => {
-                text.contains("cancel") || (text.contains("return") && !text.contains("exchange"))
+                cancel || payment_change || (text.contains("return") && !text.contains("exchange"))
             }
-            Request::Modify { .. } | Request::Payment { .. } => text.contains("cancel"),
+            Request::Modify { .. } => cancel || payment_change || !changing,
+            Request::Payment { .. } => {
+                cancel || text.contains("return") || text.contains("exchange")
+            }
         };
         if wrong_kind {
             return Some(self.full_request());
@@ -723,6 +734,18 @@ impl Customer {
         self.out(join(parts, " "))
     }
 
+    /// Asked for something that has nothing to do with the request: "that's not what I want",
+    /// and the request again.
+    fn not_what_i_want(&mut self) -> Msg {
+        let p = self.p();
+        let mut parts = vec![self.t(p.not_right, &[])];
+        parts.push(self.bare_request());
+        if let Some(o) = self.order_msg() {
+            parts.push(self.t(p.about_order, &[("order", o)]));
+        }
+        join(parts, " ")
+    }
+
     fn answer_one(&mut self, ask: Ask, text: &str, req: Option<&Request>, prev: &[Ask]) -> Msg {
         let p = self.p();
         let person = self.plan.person.clone();
@@ -810,14 +833,14 @@ impl Customer {
                     self.t(p.changes_ans, &[("changes", c)])
                 }
                 Some(Request::Cancel { .. }) => self.t(p.whole_order, &[]),
-                _ => self.t(p.dont_know, &[]),
+                _ => self.not_what_i_want(),
             },
             Ask::NewItems => match req {
                 Some(Request::Exchange { changes, .. }) | Some(Request::Modify { changes, .. }) => {
                     let c = self.voice.changes(&mut self.rng, changes);
                     self.t(p.changes_ans, &[("changes", c)])
                 }
-                _ => self.t(p.dont_know, &[]),
+                _ => self.not_what_i_want(),
             },
             Ask::Payment => match req {
                 Some(Request::Return { pm, .. }) => {
@@ -829,7 +852,7 @@ impl Customer {
                     let m = self.voice.pm(&mut self.rng, &pm, false);
                     self.t(p.pay_ans, &[("pm", m)])
                 }
-                _ => self.t(p.dont_know, &[]),
+                _ => self.not_what_i_want(),
             },
             Ask::FullAddress
             | Ask::Address1
@@ -838,7 +861,7 @@ impl Customer {
             | Ask::State
             | Ask::Country => {
                 let Some(a) = req.and_then(|r| r.addr()).cloned() else {
-                    return self.t(p.dont_know, &[]);
+                    return self.not_what_i_want();
                 };
                 self.addr_phase = true;
                 match ask {
@@ -856,7 +879,7 @@ impl Customer {
             }
             Ask::Reason => match req {
                 Some(Request::Cancel { reason, .. }) => self.voice.reason(&mut self.rng, *reason),
-                _ => self.t(p.dont_know, &[]),
+                _ => self.not_what_i_want(),
             },
         }
     }
@@ -977,6 +1000,8 @@ mod tests {
             "return all three items of order #w5490111 with the refund to credit_card_1111111?";
         assert!(c.check_confirmation(other_card).is_some());
         assert!(c.check_confirmation("cancel order #w5490111?").is_some());
+        let pay = "pay for order #w5490111 with your visa card ending in 7285 instead? the original payment is refunded.";
+        assert!(c.check_confirmation(pay).is_some());
     }
 
     #[test]
