@@ -230,6 +230,10 @@ pub struct Conversation {
     /// return the lamp from #W2"), started in order when it ends.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub queued: Vec<crate::task::QueuedRequest>,
+    /// The task that ended in the previous turn without a change, which a correction may
+    /// start again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correctable: Option<String>,
     /// A task whose confirmation the customer declined in the previous message, kept for
     /// one message so that "actually, yes" can still confirm it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -517,6 +521,11 @@ impl Agent {
             phrase(Phrase::WithAPerson, self.language(conversation)).to_string()
         } else if conversation.task.is_some() {
             self.task_turn(conversation, text, &mut recorder).await
+        } else if let Some(reply) = self
+            .restart_corrected(conversation, text, &mut recorder)
+            .await
+        {
+            reply
         } else {
             self.model_loop(conversation, text, &mut recorder).await
         };

@@ -18,7 +18,7 @@ use switchboard_core::model::{
     ChatModel, Message, ModelError, ModelReply, ModelRequest, TextSink, ToolCall, ToolSpec,
 };
 use switchboard_core::task::trigger_score;
-use switchboard_core::understand::{Lang, Phrase, phrase};
+use switchboard_core::understand::{Lang, Normal, Phrase, phrase};
 
 /// The offline engine.
 pub struct OfflineEngine {
@@ -96,7 +96,54 @@ enum Intent<'a> {
     StartTask(String),
     Handoff(String),
     Thanks,
+    Hello,
     Help,
+}
+
+/// A greeting or small talk that asks for nothing yet ("hi, quick question", "hallo, wie
+/// geht's?").
+fn is_small_talk(message: &str) -> bool {
+    const OPENERS: &[&str] = &[
+        "hi",
+        "hello",
+        "hey",
+        "heyy",
+        "hiya",
+        "good morning",
+        "good afternoon",
+        "good evening",
+        "quick question",
+        "how are you",
+        "how's your day",
+        "hope you",
+        "hallo",
+        "hi there",
+        "guten tag",
+        "guten morgen",
+        "moin",
+        "servus",
+        "kurze frage",
+        "wie geht",
+        "bonjour",
+        "salut",
+        "bonsoir",
+        "petite question",
+        "hola",
+        "buenas",
+        "buenos dias",
+        "una pregunta",
+        "una preguntita",
+        "que tal",
+        "hoi",
+        "goedemorgen",
+        "goedemiddag",
+        "goedenavond",
+        "korte vraag",
+        "hoe gaat",
+        "first time",
+    ];
+    let normal = Normal::new(message);
+    normal.has_any(OPENERS) && normal.tokens.len() <= 14
 }
 
 impl OfflineEngine {
@@ -313,6 +360,7 @@ impl OfflineEngine {
         }
         match self.generic_profile_answer(current, request.user_data) {
             Some(answer) => Intent::Profile(answer),
+            None if is_small_talk(current) => Intent::Hello,
             None => Intent::Help,
         }
     }
@@ -499,6 +547,14 @@ impl OfflineEngine {
         }
         match self.choose(request) {
             Intent::Help => say(self.help(&request.tools)),
+            Intent::Hello => say(phrase(
+                Phrase::Hello,
+                Lang::of_conversation(request.messages.iter().filter_map(|m| match m {
+                    Message::User { content } => Some(content.as_str()),
+                    _ => None,
+                })),
+            )
+            .into()),
             Intent::Profile(answer) => say(answer),
             Intent::StartTask(task) => ModelReply {
                 text: None,

@@ -890,7 +890,7 @@ async fn one_server_hosts_several_agents_from_a_folder() {
             "{url}/v1/conversations/{}/messages",
             created["id"].as_str().unwrap()
         ))
-        .json(&json!({"text": "hello"}))
+        .json(&json!({"text": "what can you do?"}))
         .send()
         .await
         .unwrap()

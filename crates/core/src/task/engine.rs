@@ -38,9 +38,10 @@ pub fn trigger_score(task: &TaskDef, message: &str) -> f64 {
     // A value that fits one of the task's patterned slots (an order number) is strong evidence,
     // as it is for tools.
     let mut taken = Default::default();
-    let patterned = task
-        .slots()
-        .any(|s| s.pattern.is_some() && extract(&s.property, message, false, &mut taken).is_some());
+    let patterned = task.slots().any(|s| {
+        (s.pattern.is_some() && extract(&s.property, message, false, &mut taken).is_some())
+            || (s.is_address() && crate::understand::values::Address::parse(message).is_complete())
+    });
     positive + if patterned { 0.3 } else { 0.0 }
 }
 
@@ -49,11 +50,22 @@ pub fn trigger_score(task: &TaskDef, message: &str) -> f64 {
 /// question (a card id) must not look like a request for another task.
 fn example_score(task: &TaskDef, message: &str) -> f64 {
     let message_words = words(message);
+    // Equal shares are told apart by how many words matched ("ship my order to a different
+    // address" matching two words beats "return my order" matching one).
+    let score = |reference: &str| {
+        let share = overlap(&message_words, reference);
+        let matched = words(reference).intersection(&message_words).count();
+        if share > 0.0 {
+            share + 0.01 * matched as f64
+        } else {
+            0.0
+        }
+    };
     let positive = task
         .examples
         .iter()
-        .map(|e| overlap(&message_words, e))
-        .fold(overlap(&message_words, &task.description) * 0.8, f64::max);
+        .map(|e| score(e))
+        .fold(score(&task.description) * 0.8, f64::max);
     // A negative example counts only through what sets it apart ("cancel my subscription"
     // against "cancel my order"): the message must hold one of its own words.
     let own = task_words(task);
@@ -186,6 +198,10 @@ impl Agent {
     ) {
         conversation.last_task_end = conversation.messages.len();
         if let Some(run) = conversation.task.take() {
+            // A task that ended without changing anything may be started again by a
+            // correction in the next message ("sorry, I meant #W…").
+            conversation.correctable =
+                (!run.has_completed_write() && outcome != "handed_off").then(|| run.task.clone());
             recorder.emit(TurnEvent::TaskFinished {
                 task: run.task,
                 outcome: outcome.to_string(),
@@ -328,6 +344,31 @@ impl Agent {
             reply = format!("{reply}\n{more}");
         }
         reply
+    }
+
+    /// Right after a task ended without a change, a correction that carries a new value
+    /// ("sorry, I meant #W4836353") starts it again with that value.
+    pub(crate) async fn restart_corrected(
+        &self,
+        conversation: &mut Conversation,
+        text: &str,
+        recorder: &mut Recorder<'_>,
+    ) -> Option<String> {
+        let name = conversation.correctable.take()?;
+        if conversation.task.is_some() || !self.config.agent.vocabulary.is_correction(text) {
+            return None;
+        }
+        let task = self.config.task(&name)?.clone();
+        let context = self.task_context(conversation);
+        if self.slot_values(&task, text, None, &context).is_empty() {
+            return None;
+        }
+        // The corrected value wins over the earlier one: only this message counts.
+        conversation.last_task_end = conversation.messages.len().saturating_sub(1);
+        match self.start_task(conversation, &name, text, recorder).await {
+            Ok(Some(reply)) | Err(reply) => Some(reply),
+            Ok(None) => None,
+        }
     }
 
     /// Right after a declined confirmation, a yes re-opens the task at that confirmation
@@ -809,7 +850,10 @@ impl Agent {
         let run = conversation.task.as_mut()?;
         // "Actually it's W2": changed slot values restart the run from its first instruction;
         // lookups run again and anything confirmed must be confirmed again.
-        if !first && self.config.agent.vocabulary.is_correction(text) {
+        // At a confirmation a changed value is a correction even without "actually" ("no,
+        // #W1000003"): the task runs again with it and asks again.
+        let confirming = matches!(run.awaiting, Awaiting::Confirmation { .. });
+        if !first && (confirming || self.config.agent.vocabulary.is_correction(text)) {
             let changed: Vec<(String, Value)> = self
                 .slot_values(task, text, None, &context)
                 .into_iter()

@@ -60,6 +60,17 @@ impl Agent {
                 }
             }
         }
+        // New ids for replaced ones: the ids that are not being replaced ("1355937109 to
+        // 9949163720" gives 9949163720), one for each.
+        if let Some(replacing) = slot.choose_from.as_ref().and_then(|c| c.replacing.as_ref())
+            && let Some(Value::Array(old)) = lookup_path(context, &replacing.slot)
+            && let Some(Value::Array(ids)) = extract(&slot.property, text, true, taken)
+        {
+            let new: Vec<Value> = ids.into_iter().filter(|id| !old.contains(id)).collect();
+            if new.len() == old.len() {
+                return Some(Value::Array(new));
+            }
+        }
         if slot.is_address() {
             let address = Address::parse(text);
             return address.is_complete().then(|| address.to_json());

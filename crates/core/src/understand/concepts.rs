@@ -42,6 +42,22 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     (
         "order",
         &[
+            "something i ordered",
+            "something i bought",
+            "what i ordered",
+            "what i bought",
+            "an item i ordered",
+            "things i ordered",
+            "stuff i ordered",
+            "things i bought",
+            "something i purchased",
+            "etwas bestellt",
+            "was ich bestellt habe",
+            "quelque chose que j'ai commande",
+            "algo que pedi",
+            "algo que compre",
+            "iets dat ik besteld heb",
+            "iets wat ik besteld heb",
             "bestellung",
             "bestellungen",
             "commande",
@@ -305,11 +321,103 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Descriptions of payment methods and "all of it", for choosing among a customer's records.
+const RECORD_CONCEPTS: &[(&str, &[&str])] = &[
+    (
+        "gift card",
+        &[
+            "giftcard",
+            "gift-card",
+            "geschenkkarte",
+            "gutscheinkarte",
+            "gutschein",
+            "carte cadeau",
+            "carte-cadeau",
+            "bon cadeau",
+            "tarjeta de regalo",
+            "tarjeta regalo",
+            "cadeaukaart",
+            "cadeaubon",
+            "cadeaukaartje",
+        ],
+    ),
+    (
+        "paypal",
+        &[
+            "paypal-account",
+            "paypal-konto",
+            "paypalkonto",
+            "compte paypal",
+            "cuenta de paypal",
+            "cuenta paypal",
+            "paypal account",
+            "paypal-rekening",
+        ],
+    ),
+    (
+        "credit card",
+        &[
+            "kreditkarte",
+            "carte de credit",
+            "carte bancaire",
+            "tarjeta de credito",
+            "creditcard",
+        ],
+    ),
+    (
+        "original",
+        &[
+            "originale",
+            "originales",
+            "oorspronkelijke",
+            "oorspronkelijk",
+            "ursprungliche",
+            "ursprunglichen",
+            "ursprunglich",
+            "so wie ich bezahlt habe",
+            "wie ich bezahlt habe",
+            "comme j'ai paye",
+            "d'origine",
+            "como pague",
+            "zoals ik betaald heb",
+            "same way i paid",
+            "the way i paid",
+            "what i paid with",
+            "i paid with",
+            "same payment method",
+            "same method",
+            "same card",
+            "where it came from",
+        ],
+    ),
+    (
+        "all",
+        &[
+            "everything",
+            "all of them",
+            "all of it",
+            "whole order",
+            "entire order",
+            "alles",
+            "alle",
+            "tout",
+            "toute la commande",
+            "la commande entiere",
+            "todo",
+            "todos",
+            "el pedido entero",
+            "todo el pedido",
+            "de hele bestelling",
+            "allemaal",
+        ],
+    ),
+];
+
 /// Phrase → canonical words, and the longest phrase length in words.
 static LEXICON: LazyLock<(HashMap<&'static str, &'static str>, usize)> = LazyLock::new(|| {
     let mut map = HashMap::new();
     let mut longest = 1;
-    for (canonical, phrases) in CONCEPTS {
+    for (canonical, phrases) in CONCEPTS.iter().chain(RECORD_CONCEPTS) {
         for phrase in *phrases {
             longest = longest.max(phrase.split(' ').count());
             map.insert(*phrase, *canonical);
@@ -335,7 +443,7 @@ pub fn canonical_tokens(tokens: &[String]) -> Vec<String> {
         }
         match matched {
             Some((len, canonical)) => {
-                out.push(canonical.to_string());
+                out.extend(canonical.split(' ').map(str::to_string));
                 i += len;
             }
             None => {

@@ -32,6 +32,8 @@ pub enum Phrase {
     FoundYou,
     /// Inviting the customer's request.
     HowCanIHelp,
+    /// Answering a greeting.
+    Hello,
     /// A task needs a verified customer.
     SignInFirst,
 }
@@ -156,6 +158,11 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
         (HowCanIHelp, Fr) => "Que puis-je faire pour vous ?",
         (HowCanIHelp, Es) => "¿En qué puedo ayudarle?",
         (HowCanIHelp, Nl) => "Waarmee kan ik u helpen?",
+        (Hello, En) => "Hello! What can I do for you?",
+        (Hello, De) => "Hallo! Was kann ich für Sie tun?",
+        (Hello, Fr) => "Bonjour ! Que puis-je faire pour vous ?",
+        (Hello, Es) => "¡Hola! ¿En qué puedo ayudarle?",
+        (Hello, Nl) => "Hallo! Waarmee kan ik u helpen?",
         (SignInFirst, En) => {
             "I can only help with that once we know it's you: please sign in on our website (or write to us from the email on your account) and ask again."
         }

@@ -412,8 +412,53 @@ pub fn person_name(text: &str) -> Option<PersonName> {
         if run.len() == words[i + cue_len..].len() {
             ended_cleanly = true;
         }
+        // "it's Silva, Yara": a last name, a comma, a first name, and nothing more.
+        let after = &words[i + cue_len..];
+        if run.len() == 1
+            && after.len() == 2
+            && after[0].breaks
+            && name_like(&after[1])
+            && (capitalised(&after[1]) || lower_case_text)
+        {
+            return Some(PersonName {
+                first: Some(proper(&after[1].text)),
+                last: Some(run[0].clone()),
+            });
+        }
         let all_capitalised = words[i + cue_len..].iter().take(run.len()).all(capitalised);
         if !run.is_empty() && (ended_cleanly || all_capitalised) {
+            return Some(split_full(&run));
+        }
+    }
+    // A name that opens a message, set off by a comma or a number ("Yara Silva 77159, could
+    // you …", "Yara Silva, zip 77159 …").
+    let opening_words: Vec<&Word> = words
+        .iter()
+        .skip_while(|w| GREETINGS.contains(&w.folded.as_str()))
+        .collect();
+    let capitalised_run: Vec<&&Word> = opening_words
+        .iter()
+        .take_while(|w| name_like(w) && capitalised(w))
+        .take(3)
+        .collect();
+    if (2..=3).contains(&capitalised_run.len()) {
+        let last = capitalised_run[capitalised_run.len() - 1];
+        let next = opening_words.get(capitalised_run.len());
+        let set_off = last.breaks
+            || next.is_none()
+            || next.is_some_and(|n| {
+                n.text.chars().all(|c| c.is_ascii_digit()) || n.text.contains('@')
+            });
+        let middle_clean = capitalised_run[..capitalised_run.len() - 1]
+            .iter()
+            .all(|w| !w.breaks);
+        // With an identifying detail in the message (a code, an email), not a product name.
+        let with_detail = words.iter().any(|w| {
+            w.text.contains('@')
+                || (w.text.len() >= 4 && w.text.chars().all(|c| c.is_ascii_digit()))
+        });
+        if set_off && middle_clean && with_detail {
+            let run: Vec<String> = capitalised_run.iter().map(|w| proper(&w.text)).collect();
             return Some(split_full(&run));
         }
     }
@@ -522,6 +567,12 @@ pub struct Address {
     pub country: Option<String>,
 }
 
+/// Words after a number that show it is not a house number.
+const NOT_STREETS: &[&str] = &[
+    "order", "orders", "item", "items", "piece", "pieces", "of", "days", "day", "weeks", "dollars",
+    "usd", "euros", "x", "times", "and", "or", "is", "are", "was", "to", "for",
+];
+
 const UNIT_WORDS: &[&str] = &[
     "suite",
     "ste",
@@ -604,9 +655,19 @@ fn starts_with_number(part: &str) -> bool {
 }
 
 impl Address {
-    /// Whether street, city, state and postal code are all known.
+    /// Whether street, city, state and postal code are all known, and read as such: the
+    /// street starts with its number, the city has no digits.
     pub fn is_complete(&self) -> bool {
-        self.address1.is_some() && self.city.is_some() && self.state.is_some() && self.zip.is_some()
+        let street = self.address1.as_deref().is_some_and(|s| {
+            s.chars().next().is_some_and(|c| c.is_ascii_digit())
+                && s.chars().any(char::is_alphabetic)
+                && s.split_whitespace().count() <= 6
+        });
+        let city = self
+            .city
+            .as_deref()
+            .is_some_and(|c| !c.is_empty() && !c.chars().any(|ch| ch.is_ascii_digit()));
+        street && city && self.state.is_some() && self.zip.is_some()
     }
 
     /// Fills what `other` knows and this does not.
@@ -652,20 +713,41 @@ impl Address {
     /// Fort Worth, TX 76165, USA"): it starts at a house number; its parts are separated by
     /// commas (or recognised by shape: a unit, a state code, a postal code, a country).
     pub fn parse(text: &str) -> Address {
-        let mut address = Address::default();
-        // Start at the first number followed by a word (the house number).
-        let start = text
+        // The house number: a number followed by a space and a word (not "19122." nor "2
+        // items"); the first one from which a complete address reads wins.
+        let starts: Vec<usize> = text
             .char_indices()
-            .find(|(i, c)| {
+            .filter(|(i, c)| {
                 c.is_ascii_digit()
                     && (*i == 0 || !text[..*i].ends_with(|p: char| p.is_alphanumeric() || p == '#'))
-                    && starts_with_number(&text[*i..])
-                    && text[*i..]
-                        .split_whitespace()
-                        .nth(1)
-                        .is_some_and(|w| w.chars().next().is_some_and(char::is_alphabetic))
+                    && {
+                        let rest = &text[*i..];
+                        let number_end = rest
+                            .find(|c: char| !c.is_ascii_alphanumeric())
+                            .unwrap_or(rest.len());
+                        rest[number_end..].starts_with(' ')
+                            && rest.split_whitespace().nth(1).is_some_and(|w| {
+                                w.chars().next().is_some_and(char::is_alphabetic)
+                                    && !NOT_STREETS.contains(&fold(w).as_str())
+                            })
+                    }
             })
-            .map(|(i, _)| i);
+            .map(|(i, _)| i)
+            .collect();
+        let parsed: Vec<Address> = starts
+            .iter()
+            .map(|s| Self::parse_from(text, Some(*s)))
+            .collect();
+        parsed
+            .iter()
+            .position(Address::is_complete)
+            .or((!parsed.is_empty()).then_some(0))
+            .map(|i| parsed[i].clone())
+            .unwrap_or_else(|| Self::parse_from(text, None))
+    }
+
+    fn parse_from(text: &str, start: Option<usize>) -> Address {
+        let mut address = Address::default();
         let body = match start {
             Some(i) => &text[i..],
             None => text,
@@ -694,12 +776,17 @@ impl Address {
                 expanded.push(part);
             }
         }
-        let mut rest = Vec::new();
-        for part in expanded {
+        // Unclassified parts, and where the state or postal code came (the city is the
+        // unclassified part right before them; words after the address are not).
+        let mut rest: Vec<(usize, String)> = Vec::new();
+        let mut region_at = None;
+        for (index, part) in expanded.into_iter().enumerate() {
             if address.zip.is_none() && is_zip(&part) {
                 address.zip = Some(part);
+                region_at.get_or_insert(index);
             } else if address.state.is_none() && is_state(&part) {
                 address.state = Some(part);
+                region_at.get_or_insert(index);
             } else if address.country.is_none() && country(&part).is_some() {
                 address.country = country(&part).map(str::to_string);
             } else if address.address1.is_none() && starts_with_number(&part) && start.is_some() {
@@ -707,13 +794,19 @@ impl Address {
             } else if address.address2.is_none() && is_unit(&part) {
                 address.address2 = Some(part);
             } else {
-                rest.push(part);
+                rest.push((index, part));
             }
         }
-        // The city is the part right before the state (or the postal code).
-        if (address.address1.is_some() || address.state.is_some() || address.zip.is_some())
-            && let Some(city) = rest.pop()
-        {
+        let city = match region_at {
+            Some(at) => rest
+                .iter()
+                .rev()
+                .find(|(i, _)| *i < at)
+                .map(|(_, p)| p.clone()),
+            None if address.address1.is_some() => rest.last().map(|(_, p)| p.clone()),
+            None => None,
+        };
+        if let Some(city) = city {
             let city = city
                 .trim_start_matches(|c: char| !c.is_alphabetic())
                 .to_string();
@@ -758,6 +851,12 @@ pub struct Choices<'a> {
     pub describe: &'a [String],
 }
 
+/// Whether a describing word is in the message, one typo forgiven in longer words ("PyPal").
+fn word_in(word: &str, message: &BTreeSet<String>) -> bool {
+    message.contains(word)
+        || (word.chars().count() >= 5 && message.iter().any(|m| super::consent::same_word(m, word)))
+}
+
 fn field_words(record: &Value, field: &str) -> BTreeSet<String> {
     match &record[field] {
         Value::String(s) => words(&s.replace('_', " ")),
@@ -795,7 +894,12 @@ impl Choices<'_> {
                 let score = self
                     .describe
                     .iter()
-                    .map(|f| field_words(r, f).intersection(&message).count())
+                    .map(|f| {
+                        field_words(r, f)
+                            .iter()
+                            .filter(|w| word_in(w, &message))
+                            .count()
+                    })
                     .sum();
                 (score, r)
             })
@@ -820,6 +924,13 @@ impl Choices<'_> {
             return Vec::new();
         };
         let records = self.records();
+        // "All of them", "the whole order": every record, when none is named on its own.
+        let all = || -> Vec<Value> {
+            records
+                .iter()
+                .filter_map(|r| r.get(self.value).cloned())
+                .collect()
+        };
         // A name word shared with another record's name ("smart" of "Smart Watch" and "Smart
         // Thermostat") does not name a record on its own.
         let named: Vec<&Value> = records
@@ -844,6 +955,9 @@ impl Choices<'_> {
                 .map(|f| field_words(r, f).intersection(&message).count())
                 .sum()
         };
+        if named.is_empty() && message.contains("all") {
+            return all();
+        }
         let mut chosen = Vec::new();
         for record in &named {
             let same_name: Vec<&&Value> = named
@@ -1032,6 +1146,13 @@ mod tests {
             yusuf
         );
         assert_eq!(person_name("Ik ben Yusuf Rossi, postcode 19122"), yusuf);
+        assert_eq!(person_name("it's Silva, Yara"), name("Yara", Some("Silva")));
+        assert_eq!(
+            person_name("Yara Silva 77159 could you change 1355937109 in order #W9810810?"),
+            name("Yara", Some("Silva"))
+        );
+        assert_eq!(person_name("Order W1 is late, can you check"), None);
+        assert_eq!(person_name("Mechanical Keyboard, the clicky one"), None);
         assert_eq!(person_name("I'm looking to cancel an order"), None);
         assert_eq!(person_name("im looking to cancel an order"), None);
         assert_eq!(
@@ -1074,6 +1195,13 @@ mod tests {
         assert_eq!(a.state.as_deref(), Some("TX"));
         assert_eq!(a.zip.as_deref(), Some("76165"));
         assert_eq!(a.to_json()["country"], "USA");
+        let lines = Address::parse(
+            "i'm Noah Ito, zip 98187. order W4219264 should go to\n144 Lakeview Drive\nSuite 925\nNew York, NY 10228\nUSA\ninstead.",
+        );
+        assert_eq!(lines.address1.as_deref(), Some("144 Lakeview Drive"));
+        assert_eq!(lines.address2.as_deref(), Some("Suite 925"));
+        assert_eq!(lines.city.as_deref(), Some("New York"));
+        assert!(lines.is_complete());
         let b = Address::parse("my new address is 12 Elm Street, Austin TX 78701");
         assert_eq!(b.address1.as_deref(), Some("12 Elm Street"));
         assert_eq!(b.city.as_deref(), Some("Austin"));
@@ -1137,6 +1265,7 @@ mod tests {
         );
         assert_eq!(choices.many("both lamps"), [json!("2"), json!("3")]);
         assert_eq!(choices.many("the black desk lamp"), [json!("3")]);
+        assert_eq!(choices.many("tout, la commande entière").len(), 4);
         let smart = json!([
             {"name": "Smart Watch", "item_id": "w"},
             {"name": "Smart Thermostat", "item_id": "t"}
@@ -1172,5 +1301,11 @@ mod tests {
         assert_eq!(choices.one("PayPal please"), Some(json!("paypal_3")));
         assert_eq!(choices.one("the gift card"), Some(json!("gift_card_4")));
         assert_eq!(choices.one("my credit card"), None);
+        assert_eq!(choices.one("mijn cadeaukaart"), Some(json!("gift_card_4")));
+        assert_eq!(
+            choices.one("über meine Geschenkkarte"),
+            Some(json!("gift_card_4"))
+        );
+        assert_eq!(choices.one("my PyPal"), Some(json!("paypal_3")));
     }
 }
