@@ -1114,10 +1114,20 @@ impl Replacements<'_> {
                 let mut kept = 0;
                 for (key, value) in self.options(c) {
                     let value_words = words(&value);
-                    let named = (!value_words.is_empty() && value_words.is_subset(&message))
-                        || (value.eq_ignore_ascii_case("none")
-                            && negated
-                            && words(&key.replace('_', " ")).is_subset(&message));
+                    let key_named = words(&key.replace('_', " ")).is_subset(&message);
+                    // "waterproof" names `waterproof: yes`; "not waterproof", `no`.
+                    let flag = match value.to_ascii_lowercase().as_str() {
+                        "yes" | "true" => Some(true),
+                        "no" | "false" => Some(false),
+                        _ => None,
+                    };
+                    let named = match flag {
+                        Some(wanted) => key_named && wanted != negated,
+                        None => {
+                            (!value_words.is_empty() && value_words.is_subset(&message))
+                                || (value.eq_ignore_ascii_case("none") && negated && key_named)
+                        }
+                    };
                     let same = old_options.get(&key) == Some(&value);
                     match (named, same) {
                         (true, false) => changed_named += 1,
