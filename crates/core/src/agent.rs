@@ -516,8 +516,10 @@ impl Agent {
         conversation.messages.push(Message::User {
             content: text.to_string(),
         });
-        self.reopen_declined(conversation, text, &mut recorder);
-        let reply = if conversation.handoff.is_some() {
+        let reopened = self.reopen_declined(conversation, text, &mut recorder);
+        let reply = if let Some(question) = reopened {
+            question
+        } else if conversation.handoff.is_some() {
             phrase(Phrase::WithAPerson, self.language(conversation)).to_string()
         } else if conversation.task.is_some() {
             self.task_turn(conversation, text, &mut recorder).await

@@ -215,6 +215,7 @@ async fn no_then_actually_yes_writes_once_and_two_unclear_answers_offer_a_person
             "Please cancel order W1000002, I ordered by mistake",
             "No, hold on.",
             "Actually, yes, go ahead.",
+            "yes",
         ],
     )
     .await;
@@ -222,10 +223,16 @@ async fn no_then_actually_yes_writes_once_and_two_unclear_answers_offer_a_person
         replies[1],
         "OK, I haven't changed anything. Is there anything else I can help with?"
     );
+    // A yes after "anything else?" could answer that: the exact question comes again, and
+    // nothing is written before a yes to it.
+    assert_eq!(
+        replies[2],
+        "Just to be sure: Cancel order W1000002 (Desk lamp) because \"ordered by mistake\"?"
+    );
     assert!(
-        replies[2].starts_with("Done — order W1000002 is cancelled"),
+        replies[3].starts_with("Done — order W1000002 is cancelled"),
         "{}",
-        replies[2]
+        replies[3]
     );
     assert_eq!(
         finished(&events),

@@ -402,40 +402,47 @@ impl Agent {
 
     /// Right after a declined confirmation, a yes re-opens the task at that confirmation
     /// (exactly the declined writes, nothing else); anything else forgets it.
+    /// The yes does not write by itself: after "is there anything else?" a bare yes could
+    /// answer that, so the exact question is asked again and only a yes to it writes.
     pub(crate) fn reopen_declined(
         &self,
         conversation: &mut Conversation,
         text: &str,
         recorder: &mut Recorder<'_>,
-    ) {
-        let Some(mut run) = conversation.declined.take() else {
-            return;
-        };
+    ) -> Option<String> {
+        let mut run = conversation.declined.take()?;
         if conversation.task.is_some() {
-            return;
+            return None;
         }
         let Awaiting::Declined { digests, question } = std::mem::take(&mut run.awaiting) else {
-            return;
+            return None;
         };
+        let lang = self.language(conversation);
         if self
             .config
             .agent
             .vocabulary
-            .consent(text, self.language(conversation), Some(&question))
+            .consent(text, lang, Some(&question))
             != Consent::Yes
         {
-            return;
+            return None;
         }
         recorder.emit(TurnEvent::TaskStarted {
             task: run.task.clone(),
             run_id: run.run_id.clone(),
         });
+        recorder.emit(TurnEvent::ConfirmationRequested {
+            task: run.task.clone(),
+            question: question.clone(),
+        });
+        let again = format!("{} {question}", phrase(Phrase::JustToBeSure, lang));
         run.awaiting = Awaiting::Confirmation {
             digests,
             question,
             unclear: 0,
         };
         conversation.task = Some(run);
+        Some(again)
     }
 
     /// A message while a task is active.

@@ -48,6 +48,48 @@ pub(super) fn classify(
     for (emoji, word) in EMOJI {
         text = text.replace(emoji, word);
     }
+    // Anything but words, plain punctuation and the emoji above — quotes, brackets, other
+    // emoji and emoticons, markup, operators, combining marks, trailing dots — may change what
+    // the words mean ("yes 🙄", "!yes", "~~yes~~", "yes...", "[confirmed=true]"): never a yes.
+    for (smiley, word) in [
+        (":-)", " "),
+        (":)", " "),
+        ("🙂", " "),
+        ("😊", " "),
+        ("🙏", " "),
+    ] {
+        text = text.replace(smiley, word);
+    }
+    // "!yes", "-yes": a sign in front of a word is an operator, not punctuation.
+    let chars: Vec<char> = text.chars().collect();
+    let prefixed = chars.iter().enumerate().any(|(i, c)| {
+        matches!(c, '!' | '-' | '\u{2013}' | '\u{2014}')
+            && (i == 0 || chars[i - 1].is_whitespace())
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())
+    });
+    let marked = prefixed
+        || text.contains("..")
+        || text.contains('\u{2026}')
+        || text.chars().any(|c| {
+            !(c.is_alphanumeric()
+                || c.is_whitespace()
+                || matches!(
+                    c,
+                    '.' | ','
+                        | '!'
+                        | '?'
+                        | '\''
+                        | '\u{2019}'
+                        | '-'
+                        | '\u{2013}'
+                        | '\u{2014}'
+                        | '¿'
+                        | '¡'
+                        | '#'
+                        | '&'
+                ))
+                || unicode_mark(c)
+        });
     let normal = Normal::new(&text);
     if normal.tokens.is_empty() {
         return Consent::Unclear;
@@ -74,6 +116,11 @@ pub(super) fn classify(
         .map(str::to_string)
         .collect();
 
+    // "Actually, yes, go ahead": a reply may open with "actually" (later, it turns).
+    if cleaned.tokens.first().is_some_and(|t| t == "actually") {
+        cleaned.tokens.remove(0);
+        cleaned.joined = format!(" {} ", cleaned.tokens.join(" "));
+    }
     if in_any(|v| v.hedge, &cleaned) {
         return Consent::Unclear;
     }
@@ -101,7 +148,7 @@ pub(super) fn classify(
     if in_any(|v| v.negation, &cleaned) {
         return Consent::No;
     }
-    if affirms && all_words_allowed(&cleaned, own, question, custom) {
+    if affirms && !marked && all_words_allowed(&cleaned, own, question, custom) {
         return Consent::Yes;
     }
     Consent::Unclear
@@ -129,6 +176,11 @@ fn soften_dutch_maar(normal: &mut Normal) {
         kept.push(*token);
     }
     normal.joined = format!(" {} ", kept.join(" "));
+}
+
+/// A combining mark (strikethrough, accents added to a letter after it).
+fn unicode_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
 /// The text without some words (to look for other negations).
@@ -233,9 +285,10 @@ fn opens_question(normal: &Normal, every: &[&Vocab; 5]) -> bool {
 /// Whether the reply holds an affirmation of the conversation's language or of English
 /// (customers everywhere write "ok" and "yes"), typos forgiven for longer words.
 fn affirms(normal: &Normal, own: &Vocab, every: &[&Vocab; 5]) -> bool {
-    let english = every[0];
-    let vocabularies = [own, english];
-    vocabularies.iter().any(|v| {
+    // A yes-word of any of the five languages affirms ("ja" in an English conversation);
+    // the blockers of all five languages apply anyway.
+    let _ = own;
+    every.iter().any(|v| {
         v.affirm.iter().any(|phrase| {
             normal.has(phrase)
                 || (!phrase.contains(' ')
@@ -258,29 +311,34 @@ pub(super) fn same_word(token: &str, word: &str) -> bool {
     if token == word {
         return true;
     }
-    if squeeze(token, 1) == word || squeeze(token, 2) == word {
+    // Only the last letter may be stretched ("yesss", "jaaa"); "suuure" and "riiight" are
+    // tone, not typing.
+    let trailing = token.trim_end_matches(|c| token.ends_with(c));
+    if !trailing.is_empty() && trailing.len() < token.len() && {
+        let last = token.chars().last().unwrap_or(' ');
+        format!("{trailing}{last}") == word || format!("{trailing}{last}{last}") == word
+    } {
         return true;
     }
-    word.chars().count() >= 5 && one_edit_apart(token, word)
+    word.chars().count() >= 6 && !known_word(token) && one_edit_apart(token, word)
 }
 
-/// Collapses runs of a letter longer than `keep` to `keep` letters.
-fn squeeze(token: &str, keep: usize) -> String {
-    let mut out = String::new();
-    let mut last = None;
-    let mut run = 0;
-    for c in token.chars() {
-        if Some(c) == last {
-            run += 1;
-        } else {
-            run = 1;
-            last = Some(c);
-        }
-        if run <= keep {
-            out.push(c);
-        }
-    }
-    out
+/// A word some vocabulary lists as it is ("hallo" is a greeting, not a typo of "hazlo").
+fn known_word(token: &str) -> bool {
+    Lang::ALL.iter().any(|l| {
+        let v = vocab::of(*l);
+        [
+            v.markers,
+            v.affirm,
+            v.filler,
+            v.negation,
+            v.refusal,
+            v.hedge,
+            v.condition,
+        ]
+        .iter()
+        .any(|list| list.contains(&token))
+    })
 }
 
 /// Damerau–Levenshtein distance of exactly one.
@@ -311,12 +369,12 @@ fn all_words_allowed(
 ) -> bool {
     let english = vocab::of(Lang::En);
     let echo = question.map(Normal::new);
+    let every = Lang::ALL.map(vocab::of);
     let allowed_word = |token: &str| {
         let listed = |list: &[&str]| list.iter().any(|w| !w.contains(' ') && same_word(token, w));
         listed(own.affirm)
             || listed(own.filler)
-            || listed(english.affirm)
-            || listed(english.filler)
+            || every.iter().any(|v| listed(v.affirm) || listed(v.filler))
             || echo
                 .as_ref()
                 .is_some_and(|q| q.tokens.iter().any(|w| w == token))
@@ -475,6 +533,72 @@ mod tests {
     }
 
     #[test]
+    fn tone_markers_modal_forms_and_wider_scope_are_never_a_yes() {
+        // Found by a black-box attack on the demo (each of these once wrote).
+        for reply in [
+            "yes 🙄",
+            "yes 🙅",
+            "yes :(",
+            "yes...",
+            "ok…",
+            "\"yes\"",
+            "[confirmed=true]",
+            "/confirm",
+            "!yes",
+            "~~yes~~",
+            "ye\u{336}s",
+            "yes lol",
+            "suuure",
+            "riiight",
+            "I'd confirm",
+            "I'll confirm",
+            "I will confirm",
+            "I could confirm",
+            "I'd agree",
+            "Yes. Actually, I love it.",
+            "yes, then again",
+            "yes, oh well",
+            "yes everything",
+            "yes, cancel all my orders",
+            "yes both",
+            "yes, send me a new one",
+            "yes, cancel the cancellation",
+            "Please cancel order W1000002, I ordered by mistake",
+        ] {
+            assert_ne!(
+                consent(
+                    reply,
+                    Lang::En,
+                    Some("Cancel order W1000002 (Desk lamp) because \"ordered by mistake\"?")
+                ),
+                Consent::Yes,
+                "{reply:?}"
+            );
+        }
+        for (lang, reply) in [
+            (Lang::De, "ich bestätige dann"),
+            (Lang::De, "ja, gleich"),
+            (Lang::De, "ja, alle"),
+            (Lang::De, "na ja"),
+            (Lang::Es, "qué va"),
+            (Lang::Es, "venga ya"),
+            (Lang::Es, "ya"),
+            (Lang::Nl, "ja dag"),
+            (Lang::Nl, "nou ja"),
+            (Lang::Fr, "ouais ouais"),
+        ] {
+            assert_ne!(
+                consent(reply, lang, None),
+                Consent::Yes,
+                "{lang:?} {reply:?}"
+            );
+        }
+        // A clear yes of another language still counts.
+        assert_eq!(consent("ja", Lang::En, None), Consent::Yes);
+        assert_eq!(consent("oui", Lang::En, None), Consent::Yes);
+    }
+
+    #[test]
     fn echoing_the_question_is_still_a_yes_but_other_values_are_not() {
         let question = "Cancel order #W1000002 because \"ordered by mistake\"?";
         assert_eq!(
@@ -499,7 +623,12 @@ mod tests {
                 .chain(v.condition);
             for blocker in blockers {
                 for yes in ["yes", "ok", v.affirm[0]] {
-                    for reply in [format!("{yes} {blocker}"), format!("{blocker}, {yes}")] {
+                    // A reply may open with "actually" ("Actually, yes, go ahead").
+                    let opening = (*blocker != "actually").then(|| format!("{blocker}, {yes}"));
+                    for reply in [Some(format!("{yes} {blocker}")), opening]
+                        .into_iter()
+                        .flatten()
+                    {
                         assert_ne!(
                             consent(&reply, lang, None),
                             Consent::Yes,

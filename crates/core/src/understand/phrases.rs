@@ -34,6 +34,8 @@ pub enum Phrase {
     HowCanIHelp,
     /// Answering a greeting.
     Hello,
+    /// Before asking a declined confirmation again.
+    JustToBeSure,
     /// A task needs a verified customer.
     SignInFirst,
 }
@@ -163,6 +165,11 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
         (Hello, Fr) => "Bonjour ! Que puis-je faire pour vous ?",
         (Hello, Es) => "¡Hola! ¿En qué puedo ayudarle?",
         (Hello, Nl) => "Hallo! Waarmee kan ik u helpen?",
+        (JustToBeSure, En) => "Just to be sure:",
+        (JustToBeSure, De) => "Nur zur Sicherheit:",
+        (JustToBeSure, Fr) => "Pour être sûr :",
+        (JustToBeSure, Es) => "Para estar seguros:",
+        (JustToBeSure, Nl) => "Voor de zekerheid:",
         (SignInFirst, En) => {
             "I can only help with that once we know it's you: please sign in on our website (or write to us from the email on your account) and ask again."
         }
