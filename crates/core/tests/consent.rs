@@ -147,3 +147,45 @@ fn no_false_yes_and_clear_yes_recall_of_98_percent() {
     );
     assert!(recall >= 0.98, "clear-yes recall {:.1} %", recall * 100.0);
 }
+
+/// A second corpus, from a black-box attack on the demo by someone who never saw the
+/// recogniser (`tests/data/consent_attack.tsv`, single-turn replies to "Cancel order W1000002
+/// (Desk lamp) because "ordered by mistake"?"): emoji and emoticons, quotes and markup,
+/// operators, modal and future forms, widened scope, sarcasm, look-alike letters, injections.
+/// No reply it marks as not a clear yes may be read as one. Six rows were relabelled as yes,
+/// each with its reason in the `note` column (the attacker relabelled 27 such itself).
+#[test]
+fn the_attack_corpus_has_no_false_yes() {
+    let question = "Cancel order W1000002 (Desk lamp) because \"ordered by mistake\"?";
+    let source = include_str!("data/consent_attack.tsv");
+    let mut false_yes = Vec::new();
+    let (mut yes_total, mut yes_read) = (0, 0);
+    let mut total = 0;
+    for line in source.lines().skip(1) {
+        let mut fields = line.splitn(4, '\t');
+        let (Some(lang), Some(expected), Some(reply)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            panic!("consent_attack.tsv: malformed line {line:?}");
+        };
+        let lang = Lang::from_code(lang).expect("a known language");
+        let verdict = consent(reply, lang, Some(question));
+        total += 1;
+        if expected == "yes" {
+            yes_total += 1;
+            yes_read += usize::from(verdict == Consent::Yes);
+        } else if verdict == Consent::Yes {
+            false_yes.push(format!("{} {reply:?}", lang.code()));
+        }
+    }
+    println!(
+        "attack corpus: {total} replies; false yes {} of {}; clear yes read {yes_read} of {yes_total}",
+        false_yes.len(),
+        total - yes_total
+    );
+    assert!(
+        false_yes.is_empty(),
+        "read as yes:\n{}",
+        false_yes.join("\n")
+    );
+}

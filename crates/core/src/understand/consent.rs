@@ -67,7 +67,23 @@ pub(super) fn classify(
             && (i == 0 || chars[i - 1].is_whitespace())
             && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())
     });
+    // A quoted word ("'yes'"), or an English yes spelled with accents ("yés"): not typing.
+    let quoted = chars.iter().enumerate().any(|(i, c)| {
+        matches!(c, '\'' | '\u{2018}' | '\u{2019}')
+            && (i == 0 || chars[i - 1].is_whitespace())
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())
+    });
+    let decorated = text.split_whitespace().any(|w| {
+        let lower = w.to_lowercase();
+        let folded = super::fold(&lower);
+        folded != lower
+            && vocab::of(Lang::En)
+                .affirm
+                .contains(&folded.trim_matches(|c: char| !c.is_alphanumeric()))
+    });
     let marked = prefixed
+        || quoted
+        || decorated
         || text.contains("..")
         || text.contains('\u{2026}')
         || text.chars().any(|c| {

@@ -765,6 +765,9 @@ static DE: Vocab = Vocab {
         "naja",
         "ja schon",
         "jaja",
+        "ja toll",
+        "ja nu",
+        "na toll",
     ],
     condition: &[
         "aber",
@@ -1160,6 +1163,12 @@ static FR: Vocab = Vocab {
         "bon bon",
         "oui oui oui",
         "mouais",
+        "ouais c'est ca",
+        "pff",
+        "pfff",
+        "pfff",
+        "oui bon",
+        "bof",
     ],
     condition: &[
         "mais",
