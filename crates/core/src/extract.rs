@@ -28,7 +28,21 @@ const STOPWORDS: &[&str] = &[
 /// `cancel`; see [`crate::understand::canonical_tokens`]), lightly stemmed (plural `s` dropped).
 pub fn words(text: &str) -> BTreeSet<String> {
     let normal = crate::understand::Normal::new(text);
-    crate::understand::canonical_tokens(&normal.tokens)
+    // French and other elisions ("l'adresse", "d'une") read as the word itself.
+    let tokens: Vec<String> = normal
+        .tokens
+        .iter()
+        .map(|t| match t.split_once('\'') {
+            Some((head, rest))
+                if !rest.is_empty()
+                    && matches!(head, "l" | "d" | "j" | "qu" | "c" | "s" | "m" | "t" | "n") =>
+            {
+                rest.to_string()
+            }
+            _ => t.clone(),
+        })
+        .collect();
+    crate::understand::canonical_tokens(&tokens)
         .into_iter()
         .map(|w| w.replace('\'', ""))
         .filter(|w| !w.is_empty() && !STOPWORDS.contains(&w.as_str()))

@@ -282,15 +282,29 @@ impl OfflineEngine {
                     .map(|k| (spec, k.clone()))
             })
         });
+        // A tool without example requests is described for a model: the offline engine
+        // picks it only on a clear match.
         let best = request
             .tools
             .iter()
             .filter(|spec| !is_engine_tool(&spec.name))
             .map(|spec| (spec, self.score(spec, current)))
-            .filter(|(_, s)| *s >= 0.34)
+            .filter(|(spec, s)| {
+                let has_examples = self
+                    .tool(&spec.name)
+                    .is_some_and(|t| !t.examples.is_empty());
+                *s >= if has_examples { 0.34 } else { 0.6 }
+            })
             .max_by(|a, b| a.1.total_cmp(&b.1));
+        let offers_tasks = request.tools.iter().any(|t| t.name == START_TASK);
+        let clear_task = offers_tasks
+            && self
+                .config
+                .tasks
+                .iter()
+                .any(|t| trigger_score(t, current) >= 0.6);
         if let Some((spec, asked)) = pending {
-            let switched = best.is_some_and(|(b, s)| b.name != spec.name && s >= 0.6);
+            let switched = clear_task || best.is_some_and(|(b, s)| b.name != spec.name && s >= 0.6);
             if !switched {
                 // Every customer message since the intent began contributes values.
                 let episode_start = messages
@@ -327,7 +341,6 @@ impl OfflineEngine {
             return Intent::Handoff(current.to_string());
         }
         // A task whose examples the message matches clearly (and no negative example better).
-        let offers_tasks = request.tools.iter().any(|t| t.name == START_TASK);
         let best_task = self
             .config
             .tasks

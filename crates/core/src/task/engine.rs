@@ -112,9 +112,38 @@ fn describe(slot: &Slot) -> String {
 }
 
 /// Why an answer is not a valid value for a slot.
-fn invalid_reason(slot: &Slot, text: &str) -> String {
+fn invalid_reason(slot: &Slot, text: &str, context: &Value) -> String {
     if let Some(custom) = &slot.invalid {
         return custom.clone();
+    }
+    // Choosing among the customer's records: say what there is to choose from.
+    if let Some(choose) = &slot.choose_from
+        && choose.replacing.is_none()
+        && let Some(records) = lookup_path(context, &choose.list)
+    {
+        let name = choose
+            .describe
+            .first()
+            .map(String::as_str)
+            .unwrap_or("name");
+        let mut names: Vec<String> = match records {
+            Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            Value::Object(map) => map.values().collect(),
+            _ => Vec::new(),
+        }
+        .into_iter()
+        .filter_map(|r| match &r[name] {
+            Value::String(s) => Some(s.replace('_', " ")),
+            _ => r[choose.value.as_str()].as_str().map(str::to_string),
+        })
+        .collect();
+        names.dedup();
+        if !names.is_empty() {
+            return format!(
+                "I couldn't tell which you mean; the choices are: {}.",
+                names.join(", ")
+            );
+        }
     }
     let p = &slot.property;
     if let Some(choices) = p["enum"].as_array() {
@@ -951,7 +980,11 @@ impl Agent {
                 }
                 if !answered {
                     run.awaiting = Awaiting::Slot { name: name.clone() };
-                    return Some(format!("{} {}", invalid_reason(slot, text), slot.prompt));
+                    return Some(format!(
+                        "{} {}",
+                        invalid_reason(slot, text, &context),
+                        slot.prompt
+                    ));
                 }
             }
         }
@@ -1000,6 +1033,7 @@ impl Agent {
                 if !known
                     && let Some(value) = self
                         .known_value(conversation, slot)
+                        .or_else(|| self.earlier_pair_value(conversation, task, slot, &context))
                         .or_else(|| self.earlier_value(conversation, slot, &context))
                     && let Some(run) = conversation.task.as_mut()
                 {

@@ -118,17 +118,101 @@ impl Agent {
         context: &Value,
     ) -> Vec<(String, Value)> {
         let mut taken = BTreeSet::new();
-        let mut slots: Vec<&Slot> = task.slots().collect();
+        let paired = self.replacement_pairs(task, text, context);
+        let mut slots: Vec<&Slot> = task
+            .slots()
+            .filter(|s| !paired.iter().any(|(name, _)| *name == s.name))
+            .collect();
         slots.sort_by_key(|s| Some(s.name.as_str()) != asked);
-        slots
+        paired
             .into_iter()
-            .filter(|s| !s.is_list() || asked == Some(s.name.as_str()) || s.choose_from.is_some())
-            .filter_map(|s| {
-                let is_asked = asked == Some(s.name.as_str());
-                self.read_slot(s, text, is_asked, context, &mut taken)
-                    .map(|v| (s.name.clone(), v))
-            })
+            .chain(
+                slots
+                    .into_iter()
+                    .filter(|s| {
+                        !s.is_list() || asked == Some(s.name.as_str()) || s.choose_from.is_some()
+                    })
+                    .filter_map(|s| {
+                        let is_asked = asked == Some(s.name.as_str());
+                        self.read_slot(s, text, is_asked, context, &mut taken)
+                            .map(|v| (s.name.clone(), v))
+                    }),
+            )
             .collect()
+    }
+
+    /// A slot's value from "A to B" pairs in the customer's messages of this request, the most
+    /// recent first (both the replaced and the replacing list).
+    pub(crate) fn earlier_pair_value(
+        &self,
+        conversation: &Conversation,
+        task: &TaskDef,
+        slot: &Slot,
+        context: &Value,
+    ) -> Option<Value> {
+        let since = conversation.last_task_end.min(conversation.messages.len());
+        let request = conversation
+            .task
+            .as_ref()
+            .and_then(|r| r.request.as_deref());
+        conversation.messages[since..]
+            .iter()
+            .rev()
+            .filter_map(|m| match m {
+                Message::User { content } => Some(content.as_str()),
+                _ => None,
+            })
+            .chain(request)
+            .find_map(|text| {
+                self.replacement_pairs(task, text, context)
+                    .into_iter()
+                    .find(|(name, _)| *name == slot.name)
+                    .map(|(_, value)| value)
+            })
+    }
+
+    /// "A to B and C for D" for a replacing slot: the replaced ids (records of the customer's)
+    /// and their replacements, both slots at once.
+    fn replacement_pairs(
+        &self,
+        task: &TaskDef,
+        text: &str,
+        context: &Value,
+    ) -> Vec<(String, Value)> {
+        for slot in task.slots() {
+            let Some(replacing) = slot.choose_from.as_ref().and_then(|c| c.replacing.as_ref())
+            else {
+                continue;
+            };
+            let Some(pattern) = slot.property["items"]["pattern"].as_str() else {
+                continue;
+            };
+            let Ok(fits) = regex::Regex::new(pattern) else {
+                continue;
+            };
+            let value_field = slot
+                .choose_from
+                .as_ref()
+                .map(|c| c.value.as_str())
+                .unwrap_or_default();
+            let known: Vec<&Value> = lookup_path(context, &replacing.records)
+                .map(members)
+                .unwrap_or_default();
+            let pairs = crate::understand::values::id_pairs(text, &|t| fits.is_match(t));
+            let valid = !pairs.is_empty()
+                && pairs
+                    .iter()
+                    .all(|(old, _)| known.iter().any(|r| r[value_field] == json!(old)));
+            if valid {
+                let (old, new): (Vec<Value>, Vec<Value>) =
+                    pairs.into_iter().map(|(o, n)| (json!(o), json!(n))).unzip();
+                return vec![
+                    (replacing.slot.clone(), Value::Array(old)),
+                    (slot.name.clone(), Value::Array(new)),
+                ];
+            }
+        }
+        Vec::new()
     }
 
     /// A slot's value from the customer's earlier messages of this request (since the last

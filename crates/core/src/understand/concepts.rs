@@ -141,6 +141,21 @@ const CONCEPTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "shipping",
+        &[
+            "livraison",
+            "lieferung",
+            "liefer",
+            "envio",
+            "entrega",
+            "verzending",
+            "bezorging",
+            "delivery",
+            "verzend",
+            "expedition",
+        ],
+    ),
+    (
         "address",
         &[
             "adresse",

@@ -369,9 +369,16 @@ fn split_full(run: &[String]) -> PersonName {
 pub fn person_name(text: &str) -> Option<PersonName> {
     let words = split_words(text);
     let lower_case_text = !text.chars().any(char::is_uppercase);
-    // "Rossi, Yusuf"
+    // "Rossi, Yusuf" (alone, or set off: "Thomas, Liam, that's me")
     let bare: Vec<&Word> = words.iter().collect();
-    if let [last, first] = bare.as_slice()
+    let last_first = match bare.as_slice() {
+        [last, first] => Some((last, first)),
+        [last, first, ..] if first.breaks && capitalised(last) && capitalised(first) => {
+            Some((last, first))
+        }
+        _ => None,
+    };
+    if let Some((last, first)) = last_first
         && last.breaks
         && text.contains(',')
         && name_like(last)
@@ -398,7 +405,7 @@ pub fn person_name(text: &str) -> Option<PersonName> {
         let mut run = Vec::new();
         let mut ended_cleanly = false;
         for word in &words[i + cue_len..] {
-            if !name_like(word) || !(capitalised(word) || lower_case_text) || run.len() == 3 {
+            if !name_like(word) || run.len() == 3 {
                 ended_cleanly = NAME_ENDS.contains(&word.folded.as_str())
                     || word.text.chars().all(|c| c.is_ascii_digit());
                 break;
@@ -548,6 +555,41 @@ pub fn postal_code(text: &str, fits: &dyn Fn(&str) -> bool) -> Option<String> {
         .find(|i| !in_address(**i))
         .or(candidates.first())
         .map(|i| words[*i].text.clone())
+}
+
+/// Pairs of ids the text links as "this one to that one" ("1355937109 to 9949163720", "A
+/// for B", "A → B", "A gegen B", "A par B"), in order.
+pub fn id_pairs(text: &str, fits: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
+    const LINKS: &[&str] = &[
+        "to", "for", "into", "with", "by", "->", "→", "=>", "instead", "swap", "becomes", "zu",
+        "gegen", "in", "durch", "par", "pour", "contre", "en", "por", "para", "naar", "voor",
+        "door", "tegen", "item", "the", "a", "an", "new", "one", "of", "neue", "nouveau", "nuevo",
+        "nieuwe",
+    ];
+    let words = split_words(text);
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if fits(&words[i].text) {
+            let partner = words[i + 1..]
+                .iter()
+                .take(5)
+                .take_while(|w| fits(&w.text) || LINKS.contains(&w.folded.as_str()))
+                .position(|w| fits(&w.text));
+            let linked = partner.is_some_and(|p| {
+                words[i + 1..i + 1 + p]
+                    .iter()
+                    .any(|w| !matches!(w.folded.as_str(), "item" | "the" | "a" | "an"))
+            });
+            if let (Some(p), true) = (partner, linked) {
+                pairs.push((words[i].text.clone(), words[i + 1 + p].text.clone()));
+                i += p + 2;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    pairs
 }
 
 /// A postal address, as far as the text gives it.
@@ -1072,10 +1114,20 @@ impl Replacements<'_> {
                 let mut kept = 0;
                 for (key, value) in self.options(c) {
                     let value_words = words(&value);
-                    let named = (!value_words.is_empty() && value_words.is_subset(&message))
-                        || (value.eq_ignore_ascii_case("none")
-                            && negated
-                            && words(&key.replace('_', " ")).is_subset(&message));
+                    let key_named = words(&key.replace('_', " ")).is_subset(&message);
+                    // "waterproof" names `waterproof: yes`; "not waterproof", `no`.
+                    let flag = match value.to_ascii_lowercase().as_str() {
+                        "yes" | "true" => Some(true),
+                        "no" | "false" => Some(false),
+                        _ => None,
+                    };
+                    let named = match flag {
+                        Some(wanted) => key_named && wanted != negated,
+                        None => {
+                            (!value_words.is_empty() && value_words.is_subset(&message))
+                                || (value.eq_ignore_ascii_case("none") && negated && key_named)
+                        }
+                    };
                     let same = old_options.get(&key) == Some(&value);
                     match (named, same) {
                         (true, false) => changed_named += 1,
@@ -1148,6 +1200,18 @@ mod tests {
         assert_eq!(person_name("Ik ben Yusuf Rossi, postcode 19122"), yusuf);
         assert_eq!(person_name("it's Silva, Yara"), name("Yara", Some("Silva")));
         assert_eq!(
+            person_name("It's liam thomas here, my zip code is 20566."),
+            name("Liam", Some("Thomas"))
+        );
+        assert_eq!(
+            person_name("My name is yusuf gonzalez and my zip code is 91455."),
+            name("Yusuf", Some("Gonzalez"))
+        );
+        assert_eq!(
+            person_name("Thomas, Liam, that's me"),
+            name("Liam", Some("Thomas"))
+        );
+        assert_eq!(
             person_name("Yara Silva 77159 could you change 1355937109 in order #W9810810?"),
             name("Yara", Some("Silva"))
         );
@@ -1160,6 +1224,29 @@ mod tests {
             None
         );
         assert_eq!(person_name("I want to return the vacuum cleaner"), None);
+    }
+
+    #[test]
+    fn id_pairs_link_old_to_new() {
+        let ten = |t: &str| t.len() == 10 && t.chars().all(|c| c.is_ascii_digit());
+        assert_eq!(
+            id_pairs(
+                "No, that's not right. 8926329222 to 7160999700 and 5312063289 for 6956751343",
+                &ten
+            ),
+            vec![
+                ("8926329222".to_string(), "7160999700".to_string()),
+                ("5312063289".to_string(), "6956751343".to_string())
+            ]
+        );
+        assert_eq!(
+            id_pairs("the wristwatch (item 8886009523), 2407258246 instead", &ten),
+            Vec::<(String, String)>::new()
+        );
+        assert_eq!(
+            id_pairs("1111111111 2222222222", &ten),
+            Vec::<(String, String)>::new()
+        );
     }
 
     #[test]
