@@ -176,7 +176,7 @@ impl Data {
 }
 
 /// Option values that tell `item` apart from other units of the same product name in the order.
-fn qualifier(item: &Value, items: &[Value]) -> Vec<String> {
+fn qualifier(item: &Value, items: &[Value]) -> Vec<(String, String)> {
     let others: Vec<&Value> = items
         .iter()
         .filter(|i| i["name"] == item["name"] && i["item_id"] != item["item_id"])
@@ -194,7 +194,7 @@ fn qualifier(item: &Value, items: &[Value]) -> Vec<String> {
         let before = remaining.len();
         remaining.retain(|o| o["options"].get(key) == Some(v));
         if remaining.len() < before {
-            q.push(s(v));
+            q.push((key.clone(), s(v)));
         }
     }
     q
@@ -263,15 +263,15 @@ pub struct ItemGroup {
     pub count: usize,
     /// Units in the order with this product name.
     pub units_named: usize,
-    /// Option values that tell it apart from other items of the same name in the order.
-    pub qualifier: Vec<String>,
+    /// Options (key, value) that tell it apart from other items of the same name in the order.
+    pub qualifier: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Change {
     pub name: String,
     pub item_id: String,
-    pub qualifier: Vec<String>,
+    pub qualifier: Vec<(String, String)>,
     /// Which of several identical units this is (0, 1, …), when the list repeats the id.
     pub dup_index: Option<usize>,
     pub new_item_id: String,

@@ -45,6 +45,9 @@ type T = &'static [&'static str];
 
 pub struct Phrases {
     pub and: &'static str,
+    /// "the speaker with water resistance" / "without".
+    pub with: &'static str,
+    pub without: &'static str,
     pub greet: T,
     /// Casual small talk before the request.
     pub chit: T,
@@ -171,6 +174,8 @@ pub struct Phrases {
 
 pub static EN: Phrases = Phrases {
     and: "and",
+    with: "with",
+    without: "without",
     greet: &["Hi", "Hello", "Hi there", "Good morning", "Hey", "Hello,"],
     chit: &[
         "hey there! how's your day going?",
@@ -495,6 +500,8 @@ pub static EN: Phrases = Phrases {
 
 pub static DE: Phrases = Phrases {
     and: "und",
+    with: "mit",
+    without: "ohne",
     greet: &["Hallo", "Guten Tag", "Hi", "Moin", "Hallo zusammen"],
     chit: &[
         "hallo! wie geht's? hier ist heute viel los lol",
@@ -743,6 +750,8 @@ pub static DE: Phrases = Phrases {
 
 pub static FR: Phrases = Phrases {
     and: "et",
+    with: "avec",
+    without: "sans",
     greet: &["Bonjour", "Salut", "Bonsoir", "Bonjour,"],
     chit: &[
         "coucou ! ça va ? grosse semaine ici lol",
@@ -1000,6 +1009,8 @@ pub static FR: Phrases = Phrases {
 
 pub static ES: Phrases = Phrases {
     and: "y",
+    with: "con",
+    without: "sin",
     greet: &["Hola", "Buenos días", "Buenas", "Hola,"],
     chit: &[
         "¡hola! ¿qué tal? semana de locos por aquí jaja",
@@ -1243,6 +1254,8 @@ pub static ES: Phrases = Phrases {
 
 pub static NL: Phrases = Phrases {
     and: "en",
+    with: "met",
+    without: "zonder",
     greet: &["Hallo", "Goedemorgen", "Hoi", "Dag", "Hallo,"],
     chit: &[
         "hoi! hoe gaat het? drukke week hier haha",

@@ -359,12 +359,19 @@ async fn run_case(
     .await;
     if let Err(e) = result {
         out.passed = false;
-        out.error = Some(format!("{e:#}"));
+        let mut err = format!("{e:#}");
+        if let Some(p) = stack.last_panic() {
+            err = format!("{err} — the server log: {p}");
+        }
+        out.error = Some(err);
     }
     out.secs = start.elapsed().as_secs_f64();
     if !out.passed {
-        out.signature = if out.error.is_some() {
-            "harness error".to_string()
+        out.signature = if let Some(e) = &out.error {
+            match e.split_once("the server log: ") {
+                Some((_, p)) => format!("server error: {}", normalise(p)),
+                None => "harness error".to_string(),
+            }
         } else if !case.positive() {
             format!(
                 "state changed: {}",

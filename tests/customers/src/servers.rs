@@ -21,6 +21,17 @@ pub struct Stack {
 
 impl Stack {
     /// Stops the processes this stack started (and removes its temporary folder).
+    /// The last panic the started server logged, if any ("panicked at FILE:LINE: message").
+    pub fn last_panic(&self) -> Option<String> {
+        let dir = self.dir.as_ref()?;
+        let log = std::fs::read_to_string(dir.join("server.err")).ok()?;
+        let lines: Vec<&str> = log.lines().collect();
+        let i = lines.iter().rposition(|l| l.contains("panicked at"))?;
+        let at = lines[i].split("panicked at").nth(1).unwrap_or("").trim();
+        let msg = lines.get(i + 1).map(|m| m.trim()).unwrap_or("");
+        Some(format!("panicked at {at} {msg}"))
+    }
+
     /// CPU seconds (user + system) the started processes used so far: (backend, server).
     /// Linux only (/proc); zero elsewhere.
     pub fn cpu(&self) -> (f64, f64) {

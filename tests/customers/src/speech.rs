@@ -243,7 +243,7 @@ impl Voice {
                     &[("n", val(&g.count.to_string())), ("names", val(&names))],
                 )
             } else if g.units_named > 1 && !g.qualifier.is_empty() {
-                let q = format!("{} {}", g.qualifier.join(" "), name);
+                let q = self.qualified(&name, &g.qualifier);
                 say(rng, p.the_item, &[("name", val(&q))])
             } else if g.units_named > 1 {
                 say(
@@ -259,6 +259,30 @@ impl Voice {
         list(parts, p.and)
     }
 
+    /// "black desk lamp", "bluetooth speaker without water resistance".
+    fn qualified(&self, name: &str, q: &[(String, String)]) -> String {
+        let p = self.p();
+        let mut before = Vec::new();
+        let mut after = Vec::new();
+        for (k, v) in q {
+            match v.as_str() {
+                "yes" => after.push(format!("{} {k}", p.with)),
+                "no" | "none" => after.push(format!("{} {k}", p.without)),
+                _ => before.push(v.clone()),
+            }
+        }
+        let mut s = before.join(" ");
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str(name);
+        for a in after {
+            s.push(' ');
+            s.push_str(&a);
+        }
+        s
+    }
+
     fn opts(&self, rng: &mut Rng, opts: &[(String, String)]) -> Msg {
         let p = self.p();
         let parts = opts
@@ -267,6 +291,8 @@ impl Voice {
                 "yes" => say(rng, p.opt_yes, &[("key", val(k))]),
                 "no" => say(rng, p.opt_no, &[("key", val(k))]),
                 "none" => say(rng, p.opt_none, &[("key", val(k))]),
+                // "bagged/bagless: bagless" is just "bagless".
+                _ if k.contains('/') => val(v),
                 _ if v.len() <= 3 || v.chars().all(|c| c.is_ascii_digit()) => {
                     val(&format!("{k} {v}"))
                 }
@@ -306,7 +332,7 @@ impl Voice {
                     ),
                     Some(_) => say(rng, p.other_of, &[("name", val(&name))]),
                     None if !c.qualifier.is_empty() => {
-                        let q = format!("{} {}", c.qualifier.join(" "), name);
+                        let q = self.qualified(&name, &c.qualifier);
                         say(rng, p.the_item, &[("name", val(&q))])
                     }
                     None => say(rng, p.the_item, &[("name", val(&name))]),
