@@ -306,9 +306,10 @@ impl Agent {
         let mut parts: Vec<String> = Vec::new();
         for sentence in text.split_inclusive(['.', ';', '!', '?', '\n']) {
             let mut rest = sentence.to_string();
+            // Joins are ASCII: found in an ASCII-lowercased copy, the byte offsets agree.
             while let Some((at, join)) = JOINS
                 .iter()
-                .filter_map(|j| rest.to_lowercase().find(j).map(|at| (at, *j)))
+                .filter_map(|j| rest.to_ascii_lowercase().find(j).map(|at| (at, *j)))
                 .min_by_key(|(at, _)| *at)
             {
                 parts.push(rest[..at].to_string());

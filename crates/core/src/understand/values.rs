@@ -775,6 +775,7 @@ impl Address {
                     }
             })
             .map(|(i, _)| i)
+            .take(8)
             .collect();
         let parsed: Vec<Address> = starts
             .iter()
@@ -1394,5 +1395,101 @@ mod tests {
             Some(json!("gift_card_4"))
         );
         assert_eq!(choices.one("my PyPal"), Some(json!("paypal_3")));
+    }
+}
+
+#[cfg(test)]
+mod no_panics {
+    use super::*;
+    use serde_json::json;
+
+    /// Every reader takes any text: multi-byte letters, combining marks, emoji, control
+    /// characters, lone punctuation, very long input.
+    #[test]
+    fn every_reader_takes_any_text() {
+        let pieces = [
+            "İstanbul",
+            "ẞ",
+            "ǅ",
+            "e\u{301}",
+            "y\u{336}es",
+            "👍🏽",
+            "🙅‍♂️",
+            "\u{200b}",
+            "\u{202e}",
+            "\0",
+            "\t",
+            "\n",
+            "#",
+            "#W",
+            "12",
+            "19122",
+            "1151293680",
+            "to",
+            "for",
+            ",",
+            ".",
+            "…",
+            "'",
+            "’",
+            "-",
+            "—",
+            "Suite",
+            "TX",
+            "USA",
+            "my name is",
+            "I'm",
+            "Rossi,",
+            "zip",
+            "@",
+            "a@b.io",
+            "(",
+            ")",
+            "ﬁ",
+            "Ⅻ",
+            "١٢٣",
+            "日本",
+            "ا",
+            " ",
+        ];
+        let ten = |t: &str| t.len() == 10 && t.chars().all(|c| c.is_ascii_digit());
+        let five = |t: &str| t.len() == 5 && t.chars().all(|c| c.is_ascii_digit());
+        let items = json!([{"name": "Lamp", "item_id": "1151293680", "options": {"c": "b"}}]);
+        let describe = ["name".to_string(), "options".to_string()];
+        let mut seed: u64 = 7;
+        for _ in 0..1500 {
+            let mut text = String::new();
+            for _ in 0..(seed % 9) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+                if seed & 1 == 0 {
+                    text.push(' ');
+                }
+            }
+            let _ = person_name(&text);
+            let _ = name_answer(&text);
+            let _ = postal_code(&text, &five);
+            let _ = id_pairs(&text, &ten);
+            let mut address = Address::parse(&text);
+            address.parse_part(&text);
+            let _ = address.to_json();
+            let choices = Choices {
+                list: &items,
+                value: "item_id",
+                describe: &describe,
+            };
+            let _ = choices.one(&text);
+            let _ = choices.many(&text);
+            for lang in crate::understand::Lang::ALL {
+                let _ = crate::understand::consent(&text, lang, Some(&text));
+            }
+            let _ = crate::extract::words(&text);
+            let _ = crate::understand::Lang::detect(&text);
+        }
+        let long = "yes ".repeat(5000);
+        let _ = crate::understand::consent(&long, crate::understand::Lang::En, None);
+        let _ = Address::parse(&"1 Main St, ".repeat(500));
     }
 }
