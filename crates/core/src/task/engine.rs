@@ -1144,25 +1144,18 @@ impl Agent {
                 write,
                 for_each,
             } => {
+                let attempts = if *on_error == OnError::Retry { 2 } else { 1 };
                 let result = match for_each {
                     None => {
-                        let mut result = self
-                            .step_call(conversation, pc, tool, inputs, *write, &context, recorder)
-                            .await;
-                        if result.is_err() && *on_error == OnError::Retry {
-                            result = self
-                                .step_call(
-                                    conversation,
-                                    pc,
-                                    tool,
-                                    inputs,
-                                    *write,
-                                    &context,
-                                    recorder,
-                                )
-                                .await;
-                        }
-                        result
+                        self.step_call_attempts(
+                            conversation,
+                            pc,
+                            (tool, inputs, *write),
+                            &context,
+                            attempts,
+                            recorder,
+                        )
+                        .await
                     }
                     // A read per element; the results in the same order.
                     Some(each) => {
@@ -1171,30 +1164,16 @@ impl Agent {
                         for item in self.list_expression(each, &context) {
                             let mut item_context = context.clone();
                             item_context["item"] = item;
-                            let mut result = self
-                                .step_call(
+                            let result = self
+                                .step_call_attempts(
                                     conversation,
                                     pc,
-                                    tool,
-                                    inputs,
-                                    false,
+                                    (tool, inputs, false),
                                     &item_context,
+                                    attempts,
                                     recorder,
                                 )
                                 .await;
-                            if result.is_err() && *on_error == OnError::Retry {
-                                result = self
-                                    .step_call(
-                                        conversation,
-                                        pc,
-                                        tool,
-                                        inputs,
-                                        false,
-                                        &item_context,
-                                        recorder,
-                                    )
-                                    .await;
-                            }
                             match result {
                                 Ok(selected) => results.push(selected.value),
                                 Err(failure) => {
@@ -1250,6 +1229,30 @@ impl Agent {
                 }
             }
         }
+    }
+
+    /// A step's call, tried up to `attempts` times while it fails.
+    async fn step_call_attempts(
+        &self,
+        conversation: &mut Conversation,
+        pc: usize,
+        (tool, inputs, write): (&str, &[(String, InputExpr)], bool),
+        context: &Value,
+        attempts: u32,
+        recorder: &mut Recorder<'_>,
+    ) -> Result<Selected, CallFailure> {
+        let mut result = self
+            .step_call(conversation, pc, tool, inputs, write, context, recorder)
+            .await;
+        for _ in 1..attempts {
+            if result.is_ok() {
+                break;
+            }
+            result = self
+                .step_call(conversation, pc, tool, inputs, write, context, recorder)
+                .await;
+        }
+        result
     }
 
     fn prepare_step_call(

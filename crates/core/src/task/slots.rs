@@ -150,25 +150,12 @@ impl Agent {
         slot: &Slot,
         context: &Value,
     ) -> Option<Value> {
-        let since = conversation.last_task_end.min(conversation.messages.len());
-        let request = conversation
-            .task
-            .as_ref()
-            .and_then(|r| r.request.as_deref());
-        conversation.messages[since..]
-            .iter()
-            .rev()
-            .filter_map(|m| match m {
-                Message::User { content } => Some(content.as_str()),
-                _ => None,
-            })
-            .chain(request)
-            .find_map(|text| {
-                self.replacement_pairs(task, text, context)
-                    .into_iter()
-                    .find(|(name, _)| *name == slot.name)
-                    .map(|(_, value)| value)
-            })
+        request_texts(conversation).into_iter().find_map(|text| {
+            self.replacement_pairs(task, text, context)
+                .into_iter()
+                .find(|(name, _)| *name == slot.name)
+                .map(|(_, value)| value)
+        })
     }
 
     /// "A to B and C for D" for a replacing slot: the replaced ids (records of the customer's)
@@ -227,19 +214,8 @@ impl Agent {
         if slot.is_free_text() {
             return None;
         }
-        let since = conversation.last_task_end.min(conversation.messages.len());
-        let request = conversation
-            .task
-            .as_ref()
-            .and_then(|r| r.request.as_deref());
-        conversation.messages[since..]
-            .iter()
-            .rev()
-            .filter_map(|m| match m {
-                Message::User { content } => Some(content.as_str()),
-                _ => None,
-            })
-            .chain(request)
+        request_texts(conversation)
+            .into_iter()
             .find_map(|text| self.read_slot(slot, text, false, context, &mut BTreeSet::new()))
     }
 
@@ -274,6 +250,25 @@ impl Agent {
             .insert(slot.name.clone(), address_to_json(&address));
         Err(missing_address_parts(&address, lang))
     }
+}
+
+/// What the customer wrote for this request, the most recent first: their messages since the
+/// last task ended, then the part of a message that asked for this task.
+fn request_texts(conversation: &Conversation) -> Vec<&str> {
+    let since = conversation.last_task_end.min(conversation.messages.len());
+    let request = conversation
+        .task
+        .as_ref()
+        .and_then(|r| r.request.as_deref());
+    conversation.messages[since..]
+        .iter()
+        .rev()
+        .filter_map(|m| match m {
+            Message::User { content } => Some(content.as_str()),
+            _ => None,
+        })
+        .chain(request)
+        .collect()
 }
 
 fn members(value: &Value) -> Vec<&Value> {
