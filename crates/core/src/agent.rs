@@ -422,6 +422,9 @@ impl Agent {
                 .tools
                 .iter()
                 .filter(|t| t.effect == Effect::Read && identity.allows(t.access))
+                // A customer already known is not looked up again ("I don't remember my
+                // email" must not read as a request to find an account by email).
+                .filter(|t| t.identifies.is_none() || identity.customer_id().is_none())
                 .map(|t| spec(t))
                 .collect(),
         };

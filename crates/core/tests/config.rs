@@ -145,3 +145,11 @@ fn task_write_without_confirmation_and_bad_condition() {
     );
     insta::assert_snapshot!(check(&yaml));
 }
+
+#[test]
+fn switch_to_an_unknown_task_or_to_itself() {
+    let yaml = format!(
+        "agent:\n  name: shop\n{TOOL}tasks:\n  - name: change\n    description: Change.\n    steps:\n      - switch: exchnage\n  - name: exchange\n    description: Exchange.\n    steps:\n      - switch: exchange\n"
+    );
+    insta::assert_snapshot!(check(&yaml));
+}

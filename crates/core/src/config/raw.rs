@@ -351,6 +351,10 @@ pub enum RawStep {
     Handoff(RawHandoff),
     /// End the task.
     End(RawEnd),
+    /// Go on as another task with what this one has gathered (the same request, the slots
+    /// of the same name): "change an item" of an order that turns out to be delivered is an
+    /// exchange. A task switched to does not switch back.
+    Switch(String),
 }
 
 /// An identification step.

@@ -228,6 +228,7 @@ pub(super) fn resolve(
     let tool_names: BTreeSet<String> = raw.tools.iter().map(|t| t.name.value.clone()).collect();
     let tool_map: BTreeMap<String, Arc<Tool>> =
         tools.iter().map(|t| (t.name.clone(), t.clone())).collect();
+    let all_tasks: BTreeSet<String> = raw.tasks.iter().map(|t| t.name.value.clone()).collect();
     let mut task_names = BTreeSet::new();
     let mut tasks = Vec::new();
     for task in &raw.tasks {
@@ -250,6 +251,7 @@ pub(super) fn resolve(
             templates: &mut r.templates,
             tools: &tool_map,
             tool_names: &tool_names,
+            task_names: &all_tasks,
         };
         tasks.push(Arc::new(compiler.task(task)));
     }

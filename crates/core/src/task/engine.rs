@@ -319,6 +319,7 @@ impl Agent {
         }
         let mut preamble = String::new();
         let mut requests: Vec<QueuedRequest> = Vec::new();
+        let mut folded_in: Vec<String> = Vec::new();
         for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
             let asked = self
                 .config
@@ -329,6 +330,12 @@ impl Agent {
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(t, _)| t.name.clone());
             match (asked, requests.last_mut()) {
+                (Some(task), Some(last))
+                    if last.task != task && self.completes(&last.task, &last.text, part) =>
+                {
+                    last.text = format!("{} {part}", last.text);
+                    folded_in.push(task);
+                }
                 (Some(task), Some(last)) if last.task == task => {
                     last.text = format!("{} {part}", last.text);
                 }
@@ -340,11 +347,29 @@ impl Agent {
                 (None, None) => preamble = format!("{preamble}{part} "),
             }
         }
+        // A task read only in a part that went on with an earlier request ("… charge or
+        // refund the difference") was not asked for: the earlier request stands.
+        if folded_in.iter().any(|t| t == chosen) && !requests.iter().any(|r| r.task == chosen) {
+            return requests;
+        }
         // The split must agree with the task that was chosen, or it is not used.
         if requests.len() < 2 || !requests.iter().any(|r| r.task == chosen) {
             return whole();
         }
         requests
+    }
+
+    /// Whether a part supplies what an earlier request still lacks (its order number: "Can I
+    /// swap the helmet? It's order #W1, charge or refund the difference to my Visa"): then it
+    /// goes on with that request rather than asking for another task.
+    fn completes(&self, task: &str, text: &str, part: &str) -> bool {
+        let Some(task) = self.config.tasks.iter().find(|t| t.name == task) else {
+            return false;
+        };
+        task.slots().filter(|s| s.pattern.is_some()).any(|s| {
+            let found = |t: &str| extract(&s.property, t, false, &mut Default::default());
+            found(text).is_none() && found(part).is_some()
+        })
     }
 
     /// When a task has ended this turn and the customer's message asked for more, starts the
@@ -836,6 +861,7 @@ impl Agent {
                 Instr::Say(_) => "say",
                 Instr::Handoff(_) => "handoff",
                 Instr::End(_) => "end",
+                Instr::Switch(_) => "switch",
             };
             recorder.emit(TurnEvent::TaskStep {
                 task: task.name.clone(),
@@ -848,6 +874,17 @@ impl Agent {
             if matches!(flow, Flow::Stop) {
                 break;
             }
+        }
+        // Switched to another task: it goes on with this message.
+        if conversation
+            .task
+            .as_ref()
+            .is_some_and(|r| r.task != task.name && r.pc == 0)
+        {
+            let more = Box::pin(self.advance(conversation, text, true, recorder)).await;
+            said.push(more);
+            said.retain(|s| !s.is_empty());
+            return said.join("\n");
         }
         said.retain(|s| !s.is_empty());
         // A task that ended (done or failed) hands the conversation back: ask what's next.
@@ -957,7 +994,9 @@ impl Agent {
                 // Values for later steps, in the message that starts the task or answers the
                 // identification question.
                 for (slot, value) in self.slot_values(task, text, None, &context) {
-                    run.slots.entry(slot).or_insert(value);
+                    if !self.choices_pending(task, &slot, &context) {
+                        run.slots.entry(slot).or_insert(value);
+                    }
                 }
             }
             Awaiting::Slot { name } => {
@@ -982,7 +1021,10 @@ impl Agent {
                 let values = self.slot_values(task, text, Some(&name), &context);
                 let answered = values.iter().any(|(n, _)| n == &name);
                 for (slot, value) in values {
-                    if slot == name || !run.slots.contains_key(&slot) {
+                    if slot == name
+                        || !(run.slots.contains_key(&slot)
+                            || self.choices_pending(task, &slot, &context))
+                    {
                         run.slots.insert(slot, value);
                     }
                 }
@@ -1133,6 +1175,44 @@ impl Agent {
                     said.push(self.render(t, &context));
                 }
                 self.end_task(conversation, "done", recorder);
+                Flow::Stop
+            }
+            Instr::Switch(target) => {
+                let Some(old) = conversation.task.take() else {
+                    return Flow::Stop;
+                };
+                let target_def = self.config.task(target);
+                if old.switched_from.contains(target)
+                    || target_def.is_none_or(|t| !conversation.identity.allows(t.access))
+                {
+                    // Never back and forth: the task ends as `end: {}` would.
+                    conversation.task = Some(old);
+                    self.end_task(conversation, "done", recorder);
+                    return Flow::Stop;
+                }
+                recorder.emit(TurnEvent::TaskFinished {
+                    task: old.task.clone(),
+                    outcome: "switched".into(),
+                });
+                conversation.task_count += 1;
+                let run_id = format!("{target}-{}", conversation.task_count);
+                recorder.emit(TurnEvent::TaskStarted {
+                    task: target.clone(),
+                    run_id: run_id.clone(),
+                });
+                let mut run = TaskRun::new(run_id, target);
+                run.request = old.request.clone();
+                run.identify = old.identify.clone();
+                run.switched_from = old.switched_from.clone();
+                run.switched_from.push(old.task.clone());
+                if let Some(def) = target_def {
+                    run.slots = old
+                        .slots
+                        .into_iter()
+                        .filter(|(name, _)| def.slot(name).is_some())
+                        .collect();
+                }
+                conversation.task = Some(run);
                 Flow::Stop
             }
             Instr::Call {

@@ -181,6 +181,8 @@ pub enum Instr {
     Handoff(Option<String>),
     /// End the task (closing message template name).
     End(Option<String>),
+    /// Go on as another task, keeping the request and the slots of the same name.
+    Switch(String),
 }
 
 /// Collects problems and templates while compiling.
@@ -189,6 +191,7 @@ pub(crate) struct Compiler<'a> {
     pub templates: &'a mut minijinja::Environment<'static>,
     pub tools: &'a BTreeMap<String, Arc<Tool>>,
     pub tool_names: &'a BTreeSet<String>,
+    pub task_names: &'a BTreeSet<String>,
 }
 
 impl Compiler<'_> {
@@ -615,6 +618,22 @@ impl Compiler<'_> {
                 RawStep::End(e) => {
                     let name = e.message.as_ref().map(|m| self.template(id, m, at));
                     program.push(Instr::End(name));
+                }
+                RawStep::Switch(target) => {
+                    if target == task {
+                        self.problems.add(
+                            at,
+                            format!("task `{task}`: `switch` names the task itself"),
+                            "name another task, or use `end: {}`",
+                        );
+                    } else if !self.task_names.contains(target) {
+                        self.problems.add(
+                            at,
+                            format!("task `{task}`: `switch` names unknown task `{target}`"),
+                            "name a task defined under `tasks:`",
+                        );
+                    }
+                    program.push(Instr::Switch(target.clone()));
                 }
             }
         }

@@ -118,6 +118,9 @@ pub struct TaskRun {
     /// Parts of a value given so far (an address given line by line), by slot.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub partial: BTreeMap<String, Value>,
+    /// The tasks this request was switched away from (never switched back to).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub switched_from: Vec<String>,
 }
 
 impl TaskRun {
@@ -137,6 +140,7 @@ impl TaskRun {
             identify_failures: 0,
             partial: BTreeMap::new(),
             request: None,
+            switched_from: Vec::new(),
         }
     }
 

@@ -110,6 +110,15 @@ impl Agent {
     /// Slot values a message gives (`asked` is the slot whose question it answers). A list
     /// of bare ids is read only as the answer to its own question: two lists of the same kind
     /// (items to exchange, and their replacements) must not fill each other.
+    /// A choice among records that are not loaded yet waits until they are: read early, its
+    /// ids alone would hide the records the customer named in words ("4579334072 and the
+    /// backpack").
+    pub(crate) fn choices_pending(&self, task: &TaskDef, slot: &str, context: &Value) -> bool {
+        task.slot(slot)
+            .and_then(|s| s.choose_from.as_ref())
+            .is_some_and(|c| c.replacing.is_none() && lookup_path(context, &c.list).is_none())
+    }
+
     pub(crate) fn slot_values(
         &self,
         task: &TaskDef,

@@ -357,6 +357,19 @@ fn known_word(token: &str) -> bool {
     })
 }
 
+/// A slip of the fingers on `word`: one letter dropped ("god") or two neighbours swapped
+/// ("colo", "ahaed") — not a letter changed or added, which makes other words ("skip", "hour").
+fn slip_of(token: &str, word: &str) -> bool {
+    let (t, w): (Vec<char>, Vec<char>) = (token.chars().collect(), word.chars().collect());
+    if t.len() + 1 == w.len() {
+        return (0..w.len()).any(|i| w[..i] == t[..i] && w[i + 1..] == t[i..]);
+    }
+    t.len() == w.len()
+        && (0..w.len().saturating_sub(1)).any(|i| {
+            t[i] == w[i + 1] && t[i + 1] == w[i] && t[..i] == w[..i] && t[i + 2..] == w[i + 2..]
+        })
+}
+
 /// Damerau–Levenshtein distance of exactly one.
 fn one_edit_apart(a: &str, b: &str) -> bool {
     let a: Vec<char> = a.chars().collect();
@@ -420,11 +433,50 @@ fn all_words_allowed(
             }
         }
     }
+    // Next to a yes written plainly, a courtesy word with one typo ("go ahaed", "yes plase")
+    // is still a courtesy — unless it is a word of its own or one
+    // typo from a word that blocks (a negation, refusal, hedge, condition or question word).
+    let plain_yes = normal.tokens.iter().any(|t| {
+        every.iter().any(|v| {
+            v.affirm
+                .iter()
+                .any(|w| !w.contains(' ') && (t == w || same_word(t, w)))
+        })
+    });
+    let blocks = |token: &str| {
+        every.iter().any(|v| {
+            [
+                v.negation,
+                v.refusal,
+                v.hedge,
+                v.condition,
+                v.question_openers,
+            ]
+            .iter()
+            .flat_map(|list| list.iter())
+            .filter(|w| !w.contains(' '))
+            .any(|w| *w == token || one_edit_apart(token, w))
+        })
+    };
+    let typo_of_courtesy = |token: &str| {
+        plain_yes
+            && token.chars().count() >= 4
+            && token.chars().all(char::is_alphabetic)
+            && !known_word(token)
+            && !blocks(token)
+            && every.iter().any(|v| {
+                v.affirm
+                    .iter()
+                    .chain(v.filler)
+                    .flat_map(|phrase| phrase.split(' '))
+                    .any(|w| w.chars().count() >= 4 && slip_of(token, w))
+            })
+    };
     normal
         .tokens
         .iter()
         .zip(&covered)
-        .all(|(token, covered)| *covered || allowed_word(token))
+        .all(|(token, covered)| *covered || allowed_word(token) || typo_of_courtesy(token))
 }
 
 #[cfg(test)]
@@ -462,6 +514,21 @@ mod tests {
                 "quite",
                 "maybe",
             ],
+        );
+    }
+
+    #[test]
+    fn a_typo_in_a_courtesy_next_to_a_plain_yes() {
+        check(
+            Lang::En,
+            Consent::Yes,
+            &["yes go ahaed thx!", "yes plase", "sure, thnaks"],
+        );
+        // One typo from a word that blocks, or no plain yes: never a yes.
+        check(
+            Lang::En,
+            Consent::Unclear,
+            &["yes bit", "sounds god", "ok mabye", "ok fi you can"],
         );
     }
 

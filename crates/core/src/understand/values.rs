@@ -369,11 +369,21 @@ fn split_full(run: &[String]) -> PersonName {
 pub fn person_name(text: &str) -> Option<PersonName> {
     let words = split_words(text);
     let lower_case_text = !text.chars().any(char::is_uppercase);
-    // "Rossi, Yusuf" (alone, or set off: "Thomas, Liam, that's me")
-    let bare: Vec<&Word> = words.iter().collect();
+    // "Rossi, Yusuf" (alone, or set off: "Thomas, Liam, that's me", "Hi there. Anderson,
+    // Aarav, 19031 …")
+    let bare: Vec<&Word> = words
+        .iter()
+        .skip_while(|w| GREETINGS.contains(&w.folded.as_str()) || w.folded == "there")
+        .collect();
+    let set_off = |w: &Word, next: Option<&&Word>| {
+        w.breaks || next.is_some_and(|n| n.text.chars().all(|c| c.is_ascii_digit()))
+    };
     let last_first = match bare.as_slice() {
         [last, first] => Some((last, first)),
-        [last, first, ..] if first.breaks && capitalised(last) && capitalised(first) => {
+        [last, first, next, ..]
+            if set_off(first, Some(next))
+                && ((capitalised(last) && capitalised(first)) || lower_case_text) =>
+        {
             Some((last, first))
         }
         _ => None,
@@ -421,9 +431,15 @@ pub fn person_name(text: &str) -> Option<PersonName> {
         }
         // "it's Silva, Yara": a last name, a comma, a first name, and nothing more.
         let after = &words[i + cue_len..];
+        let first_set_off = after.len() == 2
+            || after.get(1).is_some_and(|w| w.breaks)
+            || after.get(2).is_some_and(|w| {
+                NAME_ENDS.contains(&w.folded.as_str()) || w.text.chars().all(|c| c.is_ascii_digit())
+            });
         if run.len() == 1
-            && after.len() == 2
+            && after.len() >= 2
             && after[0].breaks
+            && first_set_off
             && name_like(&after[1])
             && (capitalised(&after[1]) || lower_case_text)
         {
@@ -1002,24 +1018,115 @@ impl Choices<'_> {
                 .map(|f| field_words(r, f).intersection(&message).count())
                 .sum()
         };
-        if named.is_empty() && message.contains("all") {
+        // Records the text names by their own value ("artículo 4579334072").
+        let id_of = |r: &Value| r.get(self.value).and_then(Value::as_str).map(fold);
+        let by_id: Vec<&Value> = records
+            .iter()
+            .copied()
+            .filter(|r| id_of(r).is_some_and(|id| id.len() >= 4 && message.contains(&id)))
+            .collect();
+        if named.is_empty() && by_id.is_empty() && message.contains("all") {
             return all();
         }
+        let positions = token_positions(text);
         let mut chosen = Vec::new();
-        for record in &named {
-            let same_name: Vec<&&Value> = named
+        for record in &records {
+            if by_id.iter().any(|r| std::ptr::eq(*r, *record)) {
+                record
+                    .get(self.value)
+                    .into_iter()
+                    .for_each(|v| chosen.push(v.clone()));
+                continue;
+            }
+            if !named.iter().any(|r| std::ptr::eq(*r, *record)) {
+                continue;
+            }
+            let same_name: Vec<&Value> = named
                 .iter()
+                .copied()
                 .filter(|o| o[name_field.as_str()] == record[name_field.as_str()])
                 .collect();
-            let best = same_name.iter().map(|o| detail(o)).max().unwrap_or(0);
-            if detail(record) == best
-                && let Some(v) = record.get(self.value)
+            // "Water Bottle (item 4579334072)": the name came with the id of one of them.
+            if by_id
+                .iter()
+                .any(|o| o[name_field.as_str()] == record[name_field.as_str()])
             {
+                continue;
+            }
+            let best = same_name.iter().map(|o| detail(o)).max().unwrap_or(0);
+            if detail(record) != best {
+                continue;
+            }
+            // Several fit as well ("the robotic vacuum cleaner … for the canister one"): the
+            // one whose details stand nearest to the name.
+            let tied: Vec<&Value> = same_name
+                .iter()
+                .copied()
+                .filter(|o| detail(o) == best)
+                .collect();
+            if best > 0 && tied.len() > 1 {
+                let distance = |r: &Value| self.detail_distance(r, &tied, name_field, &positions);
+                let nearest = tied.iter().map(|o| distance(o)).min();
+                if Some(distance(record)) != nearest {
+                    continue;
+                }
+            }
+            if let Some(v) = record.get(self.value) {
                 chosen.push(v.clone());
             }
         }
         chosen
     }
+
+    /// How far (in words) a record's own details — those its namesakes lack — stand from a
+    /// mention of its name.
+    fn detail_distance(
+        &self,
+        record: &Value,
+        namesakes: &[&Value],
+        name_field: &str,
+        positions: &[String],
+    ) -> usize {
+        let own: BTreeSet<String> = self.describe[1..]
+            .iter()
+            .flat_map(|f| field_words(record, f))
+            .filter(|w| {
+                !namesakes.iter().any(|o| {
+                    !std::ptr::eq(*o, record)
+                        && self.describe[1..]
+                            .iter()
+                            .any(|f| field_words(o, f).contains(w))
+                })
+            })
+            .collect();
+        let name = field_words(record, name_field);
+        let at = |set: &BTreeSet<String>| -> Vec<usize> {
+            positions
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| set.contains(*t))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let (details, names) = (at(&own), at(&name));
+        details
+            .iter()
+            .flat_map(|d| names.iter().map(move |n| d.abs_diff(*n)))
+            .min()
+            .unwrap_or(usize::MAX)
+    }
+}
+
+/// The text's words in order, each read like a word of `words` (folded, a plural `s` off).
+fn token_positions(text: &str) -> Vec<String> {
+    Normal::new(text)
+        .tokens
+        .into_iter()
+        .map(|w| match w.strip_suffix('s') {
+            Some(stem) if w.len() > 3 => stem.to_string(),
+            _ => w,
+        })
+        .collect()
 }
 
 /// Replacements the customer describes for records being replaced ("the keyboard with
@@ -1220,7 +1327,32 @@ mod tests {
             person_name("Yara Silva 77159 could you change 1355937109 in order #W9810810?"),
             name("Yara", Some("Silva"))
         );
+        let isabella = name("Isabella", Some("Johansson"));
+        assert_eq!(
+            person_name("name's Johansson, Isabella, zip is 32286"),
+            isabella
+        );
+        assert_eq!(
+            person_name("It's Johansson, Isabella here my zip cde is 32286 ty"),
+            isabella
+        );
+        assert_eq!(
+            person_name("Hi there. Johansson, Isabella, 32286 I want to exchange the boots"),
+            isabella
+        );
+        assert_eq!(
+            person_name("soy kovacs, mei, código postal 28236"),
+            name("Mei", Some("Kovacs"))
+        );
+        assert_eq!(
+            person_name("I'm Isabella, zip 32286"),
+            name("Isabella", None)
+        );
         assert_eq!(person_name("Order W1 is late, can you check"), None);
+        assert_eq!(
+            person_name("Laptop, Keyboard and Mouse from order #W1"),
+            None
+        );
         assert_eq!(person_name("Mechanical Keyboard, the clicky one"), None);
         assert_eq!(person_name("I'm looking to cancel an order"), None);
         assert_eq!(person_name("im looking to cancel an order"), None);
@@ -1358,6 +1490,45 @@ mod tests {
         assert_eq!(choices.many("both lamps"), [json!("2"), json!("3")]);
         assert_eq!(choices.many("the black desk lamp"), [json!("3")]);
         assert_eq!(choices.many("tout, la commande entière").len(), 4);
+        // Ids and names mixed; an id picks one of two namesakes.
+        let lamps = json!([
+            {"name": "Vacuum Cleaner", "item_id": "1001", "options": {"color": "black"}},
+            {"name": "Desk Lamp", "item_id": "1002", "options": {"color": "white"}},
+            {"name": "Desk Lamp", "item_id": "1003", "options": {"color": "black"}},
+            {"name": "Headphones", "item_id": "1004", "options": {"color": "blue"}}
+        ]);
+        let by_id = Choices {
+            list: &lamps,
+            value: "item_id",
+            describe: &describe,
+        };
+        assert_eq!(
+            by_id.many("devuelvo 1001, y desk lamp (artículo 1003)"),
+            [json!("1001"), json!("1003")]
+        );
+        assert_eq!(
+            by_id.many("item 1002 and the headphones"),
+            [json!("1002"), json!("1004")]
+        );
+        let vacuums = json!([
+            {"name": "Vacuum Cleaner", "item_id": "a", "options": {"bag": "bagged", "type": "canister"}},
+            {"name": "Air Purifier", "item_id": "b", "options": {"type": "ionic"}},
+            {"name": "Vacuum Cleaner", "item_id": "c", "options": {"bag": "bagged", "type": "robotic"}}
+        ]);
+        let choices = Choices {
+            list: &vacuums,
+            value: "item_id",
+            describe: &describe,
+        };
+        // The new version's details ("canister") do not name the old item.
+        assert_eq!(
+            choices.many("exchange the robotic vacuum cleaner for the bagless, canister one"),
+            [json!("c")]
+        );
+        assert_eq!(
+            choices.many("both vacuum cleaners"),
+            [json!("a"), json!("c")]
+        );
         let smart = json!([
             {"name": "Smart Watch", "item_id": "w"},
             {"name": "Smart Thermostat", "item_id": "t"}
