@@ -84,11 +84,7 @@ fn example_score(task: &TaskDef, message: &str) -> f64 {
 
 /// The content words of a task's description and examples.
 fn task_words(task: &TaskDef) -> std::collections::BTreeSet<String> {
-    let mut all = words(&task.description);
-    for example in &task.examples {
-        all.extend(words(example));
-    }
-    all
+    task.words()
 }
 
 fn level_name(access: Access) -> &'static str {
@@ -506,8 +502,56 @@ impl Agent {
             );
             return self.hand_off(conversation, summary, recorder);
         }
+        // An answer to the question asked in words is not a request for another task ("to
+        // the original payment method" answers "where should the refund go?"). A bare id may
+        // come with a new request ("cancel #W2 instead"), so it does not count.
+        let answers_question = match conversation.task.as_ref().map(|r| &r.awaiting) {
+            Some(Awaiting::Slot { name })
+                if task
+                    .slot(name)
+                    .is_some_and(|s| s.choose_from.is_some() || s.pattern.is_none()) =>
+            {
+                let context = self.task_context(conversation);
+                self.slot_values(&task, text, Some(name), &context)
+                    .iter()
+                    .any(|(n, _)| n == name)
+            }
+            _ => false,
+        };
+        // "No, that's not what I meant — change the shipping address of order #W…": a no to
+        // this confirmation that asks for another task (and corrects nothing here) declines
+        // and starts that task.
+        if confirming
+            && let Some(run) = conversation.task.as_ref()
+            && let Awaiting::Confirmation { question, .. } = &run.awaiting
+            && self
+                .config
+                .agent
+                .vocabulary
+                .consent(text, lang, Some(question))
+                == Consent::No
+            && self
+                .changed_slots(run, &task, text, &self.task_context(conversation))
+                .is_empty()
+            && let Some(other) = self.switch_target(&task, text)
+        {
+            self.end_task(conversation, "declined", recorder);
+            let next = match self.start_task(conversation, &other, text, recorder).await {
+                Ok(Some(reply)) | Err(reply) => reply,
+                Ok(None) => self.model_loop(conversation, text, recorder).await,
+            };
+            let nothing_changed = phrase(Phrase::NothingChanged, lang);
+            let nothing_changed = nothing_changed
+                .strip_suffix(phrase(Phrase::AnythingElse, lang))
+                .unwrap_or(nothing_changed)
+                .trim_end();
+            return format!("{nothing_changed}\n{next}");
+        }
         // Another task's trigger, clearly: switch (the current run ends without any write).
-        if !confirming && let Some(other) = self.switch_target(&task, text) {
+        if !confirming
+            && !answers_question
+            && let Some(other) = self.switch_target(&task, text)
+        {
             self.end_task(conversation, "switched", recorder);
             return match self.start_task(conversation, &other, text, recorder).await {
                 Ok(Some(reply)) | Err(reply) => reply,
@@ -899,6 +943,22 @@ impl Agent {
         }
     }
 
+    /// Slot values the message gives that differ from the ones the run holds (a correction).
+    fn changed_slots(
+        &self,
+        run: &TaskRun,
+        task: &TaskDef,
+        text: &str,
+        context: &Value,
+    ) -> Vec<(String, Value)> {
+        self.slot_values(task, text, None, context)
+            .into_iter()
+            .filter(|(name, value)| {
+                run.slots.contains_key(name) && run.slots.get(name) != Some(value)
+            })
+            .collect()
+    }
+
     /// Takes slot values, identification details, corrections and yes/no from the message.
     /// Returns a reply when the message settles the turn by itself (an invalid answer, a
     /// declined confirmation).
@@ -928,13 +988,7 @@ impl Agent {
         // #W1000003"): the task runs again with it and asks again.
         let confirming = matches!(run.awaiting, Awaiting::Confirmation { .. });
         if !first && (confirming || self.config.agent.vocabulary.is_correction(text)) {
-            let changed: Vec<(String, Value)> = self
-                .slot_values(task, text, None, &context)
-                .into_iter()
-                .filter(|(name, value)| {
-                    run.slots.contains_key(name) && run.slots.get(name) != Some(value)
-                })
-                .collect();
+            let changed = self.changed_slots(run, task, text, &context);
             if !changed.is_empty() {
                 if run.has_completed_write() {
                     return Some(phrase(Phrase::AlreadyDone, lang).into());

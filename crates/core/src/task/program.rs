@@ -641,6 +641,15 @@ impl Compiler<'_> {
 }
 
 impl TaskDef {
+    /// The words of the task's description and examples.
+    pub fn words(&self) -> BTreeSet<String> {
+        let mut all = crate::extract::words(&self.description);
+        for example in &self.examples {
+            all.extend(crate::extract::words(example));
+        }
+        all
+    }
+
     /// The slot definition named `name`.
     pub fn slot(&self, name: &str) -> Option<&Slot> {
         self.slots().find(|s| s.name == name)

@@ -1012,10 +1012,30 @@ impl Choices<'_> {
                     && (hits.len() == name.len() || (distinctive && hits.len() * 2 >= name.len()))
             })
             .collect();
+        // A record's details count where they stand next to its name ("the black laptop",
+        // "the lamp in white"): details further on may describe something else ("… for the
+        // silver one").
+        let positions = token_positions(text);
         let detail = |r: &Value| -> usize {
+            let name = field_words(r, name_field);
+            let named_at: Vec<usize> = (0..positions.len())
+                .filter(|i| name.contains(&positions[*i]))
+                .collect();
             self.describe[1..]
                 .iter()
-                .map(|f| field_words(r, f).intersection(&message).count())
+                .map(|f| {
+                    let own = field_words(r, f);
+                    if named_at.is_empty() {
+                        return own.intersection(&message).count();
+                    }
+                    own.iter()
+                        .filter(|w| {
+                            (0..positions.len()).any(|i| {
+                                positions[i] == **w && named_at.iter().any(|n| n.abs_diff(i) <= 2)
+                            })
+                        })
+                        .count()
+                })
                 .sum()
         };
         // Records the text names by their own value ("artículo 4579334072").
@@ -1028,7 +1048,6 @@ impl Choices<'_> {
         if named.is_empty() && by_id.is_empty() && message.contains("all") {
             return all();
         }
-        let positions = token_positions(text);
         let mut chosen = Vec::new();
         for record in &records {
             if by_id.iter().any(|r| std::ptr::eq(*r, *record)) {
@@ -1075,6 +1094,20 @@ impl Choices<'_> {
                 chosen.push(v.clone());
             }
         }
+        // In the order the customer wrote them: a list pairs up with another one ("1340995114
+        // and 9791469541 to 4107812777 and 1421289881").
+        let at = |value: &Value| -> usize {
+            let Some(record) = records.iter().find(|r| r.get(self.value) == Some(value)) else {
+                return usize::MAX;
+            };
+            let id = id_of(record).unwrap_or_default();
+            let name = field_words(record, name_field);
+            positions
+                .iter()
+                .position(|t| *t == id || name.contains(t))
+                .unwrap_or(usize::MAX)
+        };
+        chosen.sort_by_key(|v| at(v));
         chosen
     }
 
@@ -1510,6 +1543,12 @@ mod tests {
             by_id.many("item 1002 and the headphones"),
             [json!("1002"), json!("1004")]
         );
+        // In the order written.
+        assert_eq!(by_id.many("1003 1001"), [json!("1003"), json!("1001")]);
+        assert_eq!(
+            by_id.many("the headphones and the vacuum cleaner"),
+            [json!("1004"), json!("1001")]
+        );
         let vacuums = json!([
             {"name": "Vacuum Cleaner", "item_id": "a", "options": {"bag": "bagged", "type": "canister"}},
             {"name": "Air Purifier", "item_id": "b", "options": {"type": "ionic"}},
@@ -1529,6 +1568,20 @@ mod tests {
             choices.many("both vacuum cleaners"),
             [json!("a"), json!("c")]
         );
+        let laptops = json!([
+            {"name": "Laptop", "item_id": "s", "options": {"color": "silver", "cpu": "i5", "screen": "13-inch"}},
+            {"name": "Laptop", "item_id": "b", "options": {"color": "black", "cpu": "i7", "screen": "17-inch"}}
+        ]);
+        let choices = Choices {
+            list: &laptops,
+            value: "item_id",
+            describe: &describe,
+        };
+        assert_eq!(
+            choices.many("my black laptop for color silver, processor i5 and screen size 13-inch"),
+            [json!("b")]
+        );
+        assert_eq!(choices.many("the laptop in silver"), [json!("s")]);
         let smart = json!([
             {"name": "Smart Watch", "item_id": "w"},
             {"name": "Smart Thermostat", "item_id": "t"}
