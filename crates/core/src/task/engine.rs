@@ -108,7 +108,8 @@ fn describe(slot: &Slot) -> String {
 }
 
 /// Why an answer is not a valid value for a slot.
-fn invalid_reason(slot: &Slot, text: &str, context: &Value) -> String {
+fn invalid_reason(slot: &Slot, context: &Value, lang: crate::understand::Lang) -> String {
+    let say = |which: Phrase, fill: &str| phrase(which, lang).replace("{}", fill);
     if let Some(custom) = &slot.invalid {
         return custom.clone();
     }
@@ -135,26 +136,19 @@ fn invalid_reason(slot: &Slot, text: &str, context: &Value) -> String {
         .collect();
         names.dedup();
         if !names.is_empty() {
-            return format!(
-                "I couldn't tell which you mean; the choices are: {}.",
-                names.join(", ")
-            );
+            return say(Phrase::ChoicesAre, &names.join(", "));
         }
     }
     let p = &slot.property;
     if let Some(choices) = p["enum"].as_array() {
         let list: Vec<&str> = choices.iter().filter_map(Value::as_str).collect();
-        return format!("Please choose one of: {}.", list.join(", "));
+        return say(Phrase::ChooseOneOf, &list.join(", "));
     }
     match (p["format"].as_str(), p["type"].as_str()) {
-        (Some("email"), _) => "That doesn't look like an email address.".into(),
-        (Some("date"), _) => "Please give the date as YYYY-MM-DD, for example 2026-12-01.".into(),
-        (_, Some("integer" | "number")) => "Please give a number.".into(),
-        _ => format!(
-            "\u{201c}{}\u{201d} doesn't look like a valid {}.",
-            text.trim(),
-            describe(slot)
-        ),
+        (Some("email"), _) => say(Phrase::NotAnEmail, ""),
+        (Some("date"), _) => say(Phrase::DateAsIso, ""),
+        (_, Some("integer" | "number")) => say(Phrase::GiveANumber, ""),
+        _ => say(Phrase::CouldNotRead, &describe(slot)),
     }
 }
 
@@ -951,12 +945,33 @@ impl Agent {
         text: &str,
         context: &Value,
     ) -> Vec<(String, Value)> {
-        self.slot_values(task, text, None, context)
+        let mut changed: Vec<(String, Value)> = self
+            .slot_values(task, text, None, context)
             .into_iter()
             .filter(|(name, value)| {
                 run.slots.contains_key(name) && run.slots.get(name) != Some(value)
             })
-            .collect()
+            .collect();
+        // "Not W9034102 — it's W9810810": the value held is named to be replaced; what else
+        // the message gives for that slot is the correction.
+        for (name, held) in &run.slots {
+            let Some(held_text) = held.as_str() else {
+                continue;
+            };
+            let bare = held_text.trim_start_matches('#');
+            if changed.iter().any(|(n, _)| n == name) || bare.len() < 4 || !text.contains(bare) {
+                continue;
+            }
+            let rest = text.replace(held_text, " ").replace(bare, " ");
+            if let Some((_, value)) = self
+                .slot_values(task, &rest, None, context)
+                .into_iter()
+                .find(|(n, v)| n == name && v != held)
+            {
+                changed.push((name.clone(), value));
+            }
+        }
+        changed
     }
 
     /// Takes slot values, identification details, corrections and yes/no from the message.
@@ -987,7 +1002,18 @@ impl Agent {
         // At a confirmation a changed value is a correction even without "actually" ("no,
         // #W1000003"): the task runs again with it and asks again.
         let confirming = matches!(run.awaiting, Awaiting::Confirmation { .. });
-        if !first && (confirming || self.config.agent.vocabulary.is_correction(text)) {
+        // A new value for a detail already given, in a message that does not answer the
+        // question asked ("not W9034102 — it's W9810810" when asked for the items), is a
+        // correction too.
+        let unanswered = match &run.awaiting {
+            Awaiting::Slot { name } => !self
+                .slot_values(task, text, Some(name), &context)
+                .iter()
+                .any(|(n, _)| n == name),
+            _ => false,
+        };
+        if !first && (confirming || unanswered || self.config.agent.vocabulary.is_correction(text))
+        {
             let changed = self.changed_slots(run, task, text, &context);
             if !changed.is_empty() {
                 if run.has_completed_write() {
@@ -1086,7 +1112,7 @@ impl Agent {
                     run.awaiting = Awaiting::Slot { name: name.clone() };
                     return Some(format!(
                         "{} {}",
-                        invalid_reason(slot, text, &context),
+                        invalid_reason(slot, &context, lang),
                         slot.prompt
                     ));
                 }

@@ -271,6 +271,17 @@ impl Agent {
                     }
                 }
             }
+            // A correction of one detail after a failed lookup keeps the others.
+            if !run.identify.is_empty()
+                && run
+                    .identify
+                    .iter()
+                    .any(|(k, v)| run.identify_tried.get(k).is_some_and(|t| t != v))
+            {
+                for (k, v) in std::mem::take(&mut run.identify_tried) {
+                    run.identify.entry(k).or_insert(v);
+                }
+            }
             let ready = tools.iter().find(|tool| {
                 tool.required_inputs()
                     .iter()
@@ -326,7 +337,7 @@ impl Agent {
             let Some(run) = conversation.task.as_mut() else {
                 return Flow::Stop;
             };
-            run.identify.clear();
+            run.identify_tried = std::mem::take(&mut run.identify);
             run.identify_failures += 1;
             if run.identify_failures >= attempts {
                 let summary = format!(

@@ -112,6 +112,10 @@ pub struct TaskRun {
     /// Identifying lookups that found nobody.
     #[serde(default)]
     pub identify_failures: u32,
+    /// The details of the last lookup that found nobody: a customer who corrects one of them
+    /// ("oops, my zip is 19031") keeps the others.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub identify_tried: BTreeMap<String, Value>,
     /// The words that asked for this task (its part of a message that asked for several).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<String>,
@@ -138,6 +142,7 @@ impl TaskRun {
             write_count: 0,
             identify: BTreeMap::new(),
             identify_failures: 0,
+            identify_tried: BTreeMap::new(),
             partial: BTreeMap::new(),
             request: None,
             switched_from: Vec::new(),

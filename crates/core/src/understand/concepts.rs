@@ -431,6 +431,8 @@ const RECORD_CONCEPTS: &[(&str, &[&str])] = &[
             "wie ich bezahlt habe",
             "comme j'ai paye",
             "d'origine",
+            "origine",
+            "origen",
             "como pague",
             "zoals ik betaald heb",
             "same way i paid",

@@ -38,6 +38,18 @@ pub enum Phrase {
     JustToBeSure,
     /// A task needs a verified customer.
     SignInFirst,
+    /// An answer names none of the customer's records: `{}` is the list to choose from.
+    ChoicesAre,
+    /// An answer is none of the allowed values: `{}` is the list.
+    ChooseOneOf,
+    /// An answer is not an email address.
+    NotAnEmail,
+    /// An answer is not a date.
+    DateAsIso,
+    /// An answer is not a number.
+    GiveANumber,
+    /// An answer could not be read as the value asked for: `{}` names it (English only).
+    CouldNotRead,
 }
 
 /// The phrase in a language.
@@ -45,6 +57,36 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
     use Lang::*;
     use Phrase::*;
     match (which, lang) {
+        (ChoicesAre, En) => "I couldn't tell which you mean; the choices are: {}.",
+        (ChoicesAre, De) => "Ich konnte das nicht zuordnen; zur Auswahl stehen: {}.",
+        (ChoicesAre, Fr) => "Je n'ai pas su lequel vous voulez dire ; les choix sont : {}.",
+        (ChoicesAre, Es) => "No he sabido a cuál se refiere; las opciones son: {}.",
+        (ChoicesAre, Nl) => "Ik kon niet zien welke u bedoelt; de keuzes zijn: {}.",
+        (ChooseOneOf, En) => "Please choose one of: {}.",
+        (ChooseOneOf, De) => "Bitte wählen Sie eines davon: {}.",
+        (ChooseOneOf, Fr) => "Veuillez choisir parmi : {}.",
+        (ChooseOneOf, Es) => "Elija una de estas opciones: {}.",
+        (ChooseOneOf, Nl) => "Kies een van: {}.",
+        (NotAnEmail, En) => "That doesn't look like an email address.",
+        (NotAnEmail, De) => "Das sieht nicht nach einer E-Mail-Adresse aus.",
+        (NotAnEmail, Fr) => "Cela ne ressemble pas à une adresse e-mail.",
+        (NotAnEmail, Es) => "Eso no parece una dirección de correo electrónico.",
+        (NotAnEmail, Nl) => "Dat lijkt geen e-mailadres.",
+        (DateAsIso, En) => "Please give the date as YYYY-MM-DD, for example 2026-12-01.",
+        (DateAsIso, De) => "Bitte geben Sie das Datum als JJJJ-MM-TT an, zum Beispiel 2026-12-01.",
+        (DateAsIso, Fr) => "Indiquez la date au format AAAA-MM-JJ, par exemple 2026-12-01.",
+        (DateAsIso, Es) => "Indique la fecha como AAAA-MM-DD, por ejemplo 2026-12-01.",
+        (DateAsIso, Nl) => "Geef de datum als JJJJ-MM-DD, bijvoorbeeld 2026-12-01.",
+        (GiveANumber, En) => "Please give a number.",
+        (GiveANumber, De) => "Bitte geben Sie eine Zahl an.",
+        (GiveANumber, Fr) => "Indiquez un nombre, s'il vous plaît.",
+        (GiveANumber, Es) => "Indique un número, por favor.",
+        (GiveANumber, Nl) => "Geef een getal op.",
+        (CouldNotRead, En) => "I couldn't read that as the {}.",
+        (CouldNotRead, De) => "Das konnte ich nicht lesen.",
+        (CouldNotRead, Fr) => "Je n'ai pas pu lire cela.",
+        (CouldNotRead, Es) => "No he podido leerlo.",
+        (CouldNotRead, Nl) => "Dat kon ik niet lezen.",
         (Stopped, En) => "OK, I've stopped that. Is there anything else I can help with?",
         (Stopped, De) => "In Ordnung, ich habe das abgebrochen. Kann ich sonst noch helfen?",
         (Stopped, Fr) => "D'accord, j'ai arrêté. Puis-je vous aider pour autre chose ?",

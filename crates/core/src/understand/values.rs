@@ -95,6 +95,25 @@ const NOT_NAMES: &[&str] = &[
     "okay",
     "order",
     "sorry",
+    "oops",
+    "whoops",
+    "oh",
+    "ah",
+    "uh",
+    "um",
+    "hmm",
+    "wait",
+    "again",
+    "already",
+    "told",
+    "said",
+    "like",
+    "ups",
+    "oeps",
+    "perdon",
+    "pardon",
+    "disculpe",
+    "entschuldigung",
     "looking",
     "trying",
     "here",
@@ -938,6 +957,15 @@ fn field_words(record: &Value, field: &str) -> BTreeSet<String> {
     }
 }
 
+/// A record's detail words, the names of its details included ("water resistance").
+fn detail_words(record: &Value, field: &str) -> BTreeSet<String> {
+    let mut all = field_words(record, field);
+    if let Value::Object(map) = &record[field] {
+        all.extend(map.keys().flat_map(|k| words(&k.replace('_', " "))));
+    }
+    all
+}
+
 impl Choices<'_> {
     fn records(&self) -> Vec<&Value> {
         match self.list {
@@ -1002,10 +1030,15 @@ impl Choices<'_> {
             .filter(|r| {
                 let name = field_words(r, name_field);
                 let hits: Vec<&String> = name.intersection(&message).collect();
+                // "The vacuum" names the Vacuum Cleaner; "water resistance" (another record's
+                // detail) does not name the Water Bottle.
                 let distinctive = hits.iter().any(|w| {
                     !records.iter().any(|o| {
-                        o[name_field.as_str()] != r[name_field.as_str()]
-                            && field_words(o, name_field).contains(*w)
+                        (o[name_field.as_str()] != r[name_field.as_str()]
+                            && field_words(o, name_field).contains(*w))
+                            || self.describe[1..]
+                                .iter()
+                                .any(|f| detail_words(o, f).contains(*w))
                     })
                 });
                 !name.is_empty()
@@ -1500,6 +1533,27 @@ mod tests {
             Some(vec![json!("k3"), json!("t2")])
         );
         assert_eq!(replacements.choose("something else entirely"), None);
+        // Numbers count with their unit ("6 hours", not any "… hours").
+        let old = [
+            json!({"name": "Wireless Earbuds", "item_id": "e1", "options": {"battery life": "4 hours", "color": "blue", "water resistance": "IPX7"}}),
+        ];
+        let earbuds = [
+            json!({"item_id": "e1", "options": {"battery life": "4 hours", "color": "blue", "water resistance": "IPX7"}, "available": true}),
+            json!({"item_id": "e2", "options": {"battery life": "6 hours", "color": "blue", "water resistance": "IPX4"}, "available": true}),
+            json!({"item_id": "e3", "options": {"battery life": "8 hours", "color": "blue", "water resistance": "IPX4"}, "available": true}),
+            json!({"item_id": "e4", "options": {"battery life": "4 hours", "color": "blue", "water resistance": "IPX4"}, "available": true}),
+        ];
+        let replacements = Replacements {
+            old: old.iter().collect(),
+            candidates: vec![earbuds.iter().collect()],
+            value: "item_id",
+            describe: &describe,
+            name_field: "name",
+        };
+        assert_eq!(
+            replacements.choose("I'd like to exchange 4 hours IPX7 Wireless Earbuds to one with battery life 6 hours, water resistance IPX4."),
+            Some(vec![json!("e2")])
+        );
     }
 
     #[test]
@@ -1582,6 +1636,24 @@ mod tests {
             [json!("b")]
         );
         assert_eq!(choices.many("the laptop in silver"), [json!("s")]);
+        let bottle = json!([
+            {"name": "Wireless Earbuds", "item_id": "e", "options": {"water resistance": "IPX7"}},
+            {"name": "Water Bottle", "item_id": "w", "options": {"color": "blue"}},
+            {"name": "Vacuum Cleaner", "item_id": "v", "options": {"color": "red"}}
+        ]);
+        let choices = Choices {
+            list: &bottle,
+            value: "item_id",
+            describe: &describe,
+        };
+        assert_eq!(
+            choices.many("the earbuds for water resistance IPX4"),
+            [json!("e")]
+        );
+        assert_eq!(
+            choices.many("the vacuum and the bottle"),
+            [json!("v"), json!("w")]
+        );
         let smart = json!([
             {"name": "Smart Watch", "item_id": "w"},
             {"name": "Smart Thermostat", "item_id": "t"}

@@ -528,6 +528,8 @@ static EN: Vocab = Vocab {
         "change it to",
         "make it",
         "my mistake",
+        "my bad",
+        "my error",
         "typo",
         "scratch that",
         "not that one",
