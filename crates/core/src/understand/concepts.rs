@@ -481,6 +481,13 @@ static LEXICON: LazyLock<(HashMap<&'static str, &'static str>, usize)> = LazyLoc
     (map, longest)
 });
 
+/// Whether a folded word is one the lexicon knows on its own ("umgezogen", "stornieren"): a
+/// word of the trade, not a person's name.
+pub fn is_lexicon_word(word: &str) -> bool {
+    let (map, _) = &*LEXICON;
+    map.contains_key(word) || map.values().any(|canonical| *canonical == word)
+}
+
 /// The folded tokens of a text with known phrases replaced by their canonical word (longest
 /// phrase first); other tokens are kept as they are.
 pub fn canonical_tokens(tokens: &[String]) -> Vec<String> {

@@ -359,7 +359,7 @@ fn known_word(token: &str) -> bool {
 
 /// A slip of the fingers on `word`: one letter dropped ("god") or two neighbours swapped
 /// ("colo", "ahaed") — not a letter changed or added, which makes other words ("skip", "hour").
-fn slip_of(token: &str, word: &str) -> bool {
+pub(super) fn slip_of(token: &str, word: &str) -> bool {
     let (t, w): (Vec<char>, Vec<char>) = (token.chars().collect(), word.chars().collect());
     if t.len() + 1 == w.len() {
         return (0..w.len()).any(|i| w[..i] == t[..i] && w[i + 1..] == t[i..]);

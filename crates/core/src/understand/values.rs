@@ -95,6 +95,16 @@ const NOT_NAMES: &[&str] = &[
     "okay",
     "order",
     "sorry",
+    "cheers",
+    "thx",
+    "ty",
+    "lol",
+    "ich",
+    "je",
+    "moi",
+    "yo",
+    "ik",
+    "this",
     "oops",
     "whoops",
     "oh",
@@ -346,12 +356,24 @@ fn split_words(text: &str) -> Vec<Word> {
 }
 
 fn name_like(word: &Word) -> bool {
+    // "that's", "I'm", "taht's": contractions, not names (O'Brien is).
+    let contraction = ["'s", "'m", "'re", "'ve", "'ll", "'d", "'t"]
+        .iter()
+        .any(|end| word.folded.ends_with(end));
     word.text.chars().count() >= 2
         && word
             .text
             .chars()
             .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+        && !contraction
         && !NOT_NAMES.contains(&word.folded.as_str())
+        && !super::concepts::is_lexicon_word(&word.folded)
+}
+
+/// A cue word as written, or with a slip of the fingers in a longer one ("tihs is", "me
+/// lalmo", "nme's").
+fn cue_word(token: &str, cue: &str) -> bool {
+    token == cue || (cue.chars().count() >= 4 && super::consent::slip_of(token, cue))
 }
 
 fn capitalised(word: &Word) -> bool {
@@ -422,11 +444,11 @@ pub fn person_name(text: &str) -> Option<PersonName> {
     for (i, _) in words.iter().enumerate() {
         let Some(cue_len) = NAME_CUES.iter().find_map(|cue| {
             let parts: Vec<&str> = cue.split(' ').collect();
-            let matches = words[i..]
-                .iter()
-                .take(parts.len())
-                .map(|w| w.folded.as_str())
-                .eq(parts.iter().copied());
+            let matches = words[i..].len() >= parts.len()
+                && words[i..]
+                    .iter()
+                    .zip(&parts)
+                    .all(|(w, cue)| cue_word(&w.folded, cue));
             matches.then_some(parts.len())
         }) else {
             continue;
@@ -478,11 +500,28 @@ pub fn person_name(text: &str) -> Option<PersonName> {
         .iter()
         .skip_while(|w| GREETINGS.contains(&w.folded.as_str()))
         .collect();
-    let capitalised_run: Vec<&&Word> = opening_words
+    let mut capitalised_run: Vec<&&Word> = opening_words
         .iter()
         .take_while(|w| name_like(w) && capitalised(w))
         .take(3)
         .collect();
+    // Written in lower case, a name is read only when a code or an email follows it right
+    // after a comma ("lucas santos, 80239 my new address is …").
+    if capitalised_run.len() < 2 {
+        let run: Vec<&&Word> = opening_words
+            .iter()
+            .take_while(|w| name_like(w))
+            .take(3)
+            .collect();
+        let followed_by_detail = run.len() >= 2
+            && run[run.len() - 1].breaks
+            && opening_words.get(run.len()).is_some_and(|n| {
+                n.text.contains('@') || n.text.chars().all(|c| c.is_ascii_digit())
+            });
+        if followed_by_detail {
+            capitalised_run = run;
+        }
+    }
     if (2..=3).contains(&capitalised_run.len()) {
         let last = capitalised_run[capitalised_run.len() - 1];
         let next = opening_words.get(capitalised_run.len());
@@ -542,6 +581,22 @@ pub fn person_name(text: &str) -> Option<PersonName> {
 /// The name words of a short answer to "what's your first/last name?": every name-like word.
 pub fn name_answer(text: &str) -> Option<Vec<String>> {
     let words = split_words(text);
+    // "yusuf rossi, that's me cheers": a name that opens the answer, set off from the rest.
+    let clause_end = words
+        .iter()
+        .position(|w| w.breaks)
+        .map_or(words.len(), |i| i + 1);
+    let opening: Vec<String> = words[..clause_end]
+        .iter()
+        .filter(|w| name_like(w))
+        .map(|w| proper(&w.text))
+        .collect();
+    if clause_end < words.len()
+        && (1..=3).contains(&opening.len())
+        && clause_end <= opening.len() + 2
+    {
+        return Some(opening);
+    }
     let names: Vec<String> = words
         .iter()
         .filter(|w| name_like(w))
@@ -1054,22 +1109,35 @@ impl Choices<'_> {
             let named_at: Vec<usize> = (0..positions.len())
                 .filter(|i| name.contains(&positions[*i]))
                 .collect();
-            self.describe[1..]
+            // "The speaker without water resistance": a yes/no detail named by its key.
+            let flags = self.describe[1..]
                 .iter()
-                .map(|f| {
-                    let own = field_words(r, f);
-                    if named_at.is_empty() {
-                        return own.intersection(&message).count();
-                    }
-                    own.iter()
-                        .filter(|w| {
-                            (0..positions.len()).any(|i| {
-                                positions[i] == **w && named_at.iter().any(|n| n.abs_diff(i) <= 2)
-                            })
-                        })
-                        .count()
+                .filter_map(|f| r[f.as_str()].as_object())
+                .flat_map(|map| map.iter())
+                .filter(|(key, value)| {
+                    value
+                        .as_str()
+                        .is_some_and(|v| flag_named(&positions, key, v) == Some(true))
                 })
-                .sum()
+                .count();
+            flags
+                + self.describe[1..]
+                    .iter()
+                    .map(|f| {
+                        let own = field_words(r, f);
+                        if named_at.is_empty() {
+                            return own.intersection(&message).count();
+                        }
+                        own.iter()
+                            .filter(|w| {
+                                (0..positions.len()).any(|i| {
+                                    positions[i] == **w
+                                        && named_at.iter().any(|n| n.abs_diff(i) <= 2)
+                                })
+                            })
+                            .count()
+                    })
+                    .sum::<usize>()
         };
         // Records the text names by their own value ("artículo 4579334072").
         let id_of = |r: &Value| r.get(self.value).and_then(Value::as_str).map(fold);
@@ -1105,21 +1173,53 @@ impl Choices<'_> {
             {
                 continue;
             }
-            let best = same_name.iter().map(|o| detail(o)).max().unwrap_or(0);
-            if detail(record) != best {
-                continue;
-            }
-            // Several fit as well ("the robotic vacuum cleaner … for the canister one"): the
-            // one whose details stand nearest to the name.
-            let tied: Vec<&Value> = same_name
+            // Namesakes told apart by details next to their name: each one described by its
+            // own details, as many as the name is mentioned, nearest first ("the rechargeable
+            // toothbrush and the AA batteries toothbrush"; "the robotic vacuum cleaner … for
+            // the canister one"). None described: every one that fits best ("both lamps").
+            let distance = |r: &Value| {
+                let flagged = self.describe[1..]
+                    .iter()
+                    .filter_map(|f| r[f.as_str()].as_object())
+                    .flat_map(|map| map.iter())
+                    .any(|(key, value)| {
+                        value
+                            .as_str()
+                            .is_some_and(|v| flag_named(&positions, key, v) == Some(true))
+                    });
+                if flagged {
+                    0
+                } else {
+                    self.detail_distance(r, &same_name, name_field, &positions)
+                        .map_or(usize::MAX, |(distance, _)| distance)
+                }
+            };
+            let mut described: Vec<&Value> = same_name
                 .iter()
                 .copied()
-                .filter(|o| detail(o) == best)
+                .filter(|o| same_name.len() > 1 && distance(o) <= 2)
                 .collect();
-            if best > 0 && tied.len() > 1 {
-                let distance = |r: &Value| self.detail_distance(r, &tied, name_field, &positions);
-                let nearest = tied.iter().map(|o| distance(o)).min();
-                if Some(distance(record)) != nearest {
+            if described.is_empty() {
+                let best = same_name.iter().map(|o| detail(o)).max().unwrap_or(0);
+                if detail(record) != best {
+                    continue;
+                }
+            } else {
+                let head = field_words(record, name_field);
+                let mentions = positions
+                    .iter()
+                    .filter(|t| {
+                        record[name_field.as_str()]
+                            .as_str()
+                            .and_then(|n| token_positions(n).last().cloned())
+                            .is_some_and(|last| **t == last)
+                            || (head.len() == 1 && head.contains(*t))
+                    })
+                    .count()
+                    .max(1);
+                described.sort_by_key(|o| distance(o));
+                described.truncate(mentions);
+                if !described.iter().any(|o| std::ptr::eq(*o, *record)) {
                     continue;
                 }
             }
@@ -1134,10 +1234,25 @@ impl Choices<'_> {
                 return usize::MAX;
             };
             let id = id_of(record).unwrap_or_default();
+            if let Some(i) = positions.iter().position(|t| *t == id) {
+                return i;
+            }
+            // Namesakes by where their own details stand.
+            let namesakes: Vec<&Value> = records
+                .iter()
+                .copied()
+                .filter(|o| o[name_field.as_str()] == record[name_field.as_str()])
+                .collect();
+            if namesakes.len() > 1
+                && let Some((_, i)) =
+                    self.detail_distance(record, &namesakes, name_field, &positions)
+            {
+                return i;
+            }
             let name = field_words(record, name_field);
             positions
                 .iter()
-                .position(|t| *t == id || name.contains(t))
+                .position(|t| name.contains(t))
                 .unwrap_or(usize::MAX)
         };
         chosen.sort_by_key(|v| at(v));
@@ -1145,14 +1260,14 @@ impl Choices<'_> {
     }
 
     /// How far (in words) a record's own details — those its namesakes lack — stand from a
-    /// mention of its name.
+    /// mention of its name, and where that detail stands.
     fn detail_distance(
         &self,
         record: &Value,
         namesakes: &[&Value],
         name_field: &str,
         positions: &[String],
-    ) -> usize {
+    ) -> Option<(usize, usize)> {
         let own: BTreeSet<String> = self.describe[1..]
             .iter()
             .flat_map(|f| field_words(record, f))
@@ -1177,10 +1292,41 @@ impl Choices<'_> {
         let (details, names) = (at(&own), at(&name));
         details
             .iter()
-            .flat_map(|d| names.iter().map(move |n| d.abs_diff(*n)))
+            .flat_map(|d| names.iter().map(move |n| (d.abs_diff(*n), *d)))
             .min()
-            .unwrap_or(usize::MAX)
     }
+}
+
+/// Words that turn a yes/no detail to no when they stand just before it ("without water
+/// resistance", "ohne", "sans", "sin", "zonder", "not waterproof").
+const NEGATING: &[&str] = &[
+    "no", "not", "non", "without", "none", "kein", "keine", "keinen", "ohne", "nicht", "sans",
+    "pas", "sin", "geen", "zonder", "niet",
+];
+
+/// For a yes/no detail (`waterproof: yes`), whether the text asks for this value: `Some(true)`
+/// when it names the detail's key with the matching sense ("waterproof" for yes, "without
+/// water resistance" for no), `Some(false)` when it names it with the other, `None` when the
+/// detail is not a flag or is not named.
+fn flag_named(positions: &[String], key: &str, value: &str) -> Option<bool> {
+    let wanted = match value.to_ascii_lowercase().as_str() {
+        "yes" | "true" => true,
+        "no" | "false" => false,
+        _ => return None,
+    };
+    let key: Vec<String> = token_positions(&key.replace('_', " "));
+    let first = key.first()?;
+    let at = (0..positions.len()).find(|i| {
+        positions[*i] == *first
+            && key
+                .iter()
+                .enumerate()
+                .all(|(j, k)| positions.get(i + j) == Some(k))
+    })?;
+    let negated = positions[at.saturating_sub(2)..at]
+        .iter()
+        .any(|w| NEGATING.contains(&w.as_str()));
+    Some(negated != wanted)
 }
 
 /// The text's words in order, each read like a word of `words` (folded, a plural `s` off).
@@ -1413,6 +1559,24 @@ mod tests {
         assert_eq!(
             person_name("I'm Isabella, zip 32286"),
             name("Isabella", None)
+        );
+        assert_eq!(person_name("tihs is Yusuf Rossi, zip 19122."), yusuf);
+        assert_eq!(
+            person_name("lucas santos, 80239 my new address is 943 Maple Drive, Chicago, IL 60621"),
+            name("Lucas", Some("Santos"))
+        );
+        assert_eq!(person_name("Me lalmo yusuf li."), name("Yusuf", Some("Li")));
+        assert_eq!(
+            person_name("Ich bin umgezogen und muss meine Standardadresse ändern."),
+            None
+        );
+        assert_eq!(
+            name_answer("yusuf rossi, that's me cheers"),
+            Some(vec!["Yusuf".to_string(), "Rossi".to_string()])
+        );
+        assert_eq!(
+            name_answer("Lucas Santos, taht's me"),
+            Some(vec!["Lucas".to_string(), "Santos".to_string()])
         );
         assert_eq!(person_name("Order W1 is late, can you check"), None);
         assert_eq!(
@@ -1654,6 +1818,42 @@ mod tests {
             choices.many("the vacuum and the bottle"),
             [json!("v"), json!("w")]
         );
+        let speakers = json!([
+            {"name": "Bluetooth Speaker", "item_id": "y", "options": {"color": "blue", "water resistance": "yes"}},
+            {"name": "Bluetooth Speaker", "item_id": "n", "options": {"color": "blue", "water resistance": "no"}}
+        ]);
+        let choices = Choices {
+            list: &speakers,
+            value: "item_id",
+            describe: &describe,
+        };
+        assert_eq!(
+            choices.many("No, the bluetooth speaker without water resistance"),
+            [json!("n")]
+        );
+        assert_eq!(
+            choices.many("the water resistance bluetooth speaker"),
+            [json!("y")]
+        );
+        assert_eq!(
+            choices.many("both bluetooth speakers"),
+            [json!("y"), json!("n")]
+        );
+        let brushes = json!([
+            {"name": "Electric Toothbrush", "item_id": "aa", "options": {"battery type": "AA batteries", "color": "blue", "speed": "high"}},
+            {"name": "Electric Kettle", "item_id": "k", "options": {"color": "white"}},
+            {"name": "Electric Toothbrush", "item_id": "re", "options": {"battery type": "rechargeable", "color": "black", "speed": "high"}}
+        ]);
+        let choices = Choices {
+            list: &brushes,
+            value: "item_id",
+            describe: &describe,
+        };
+        assert_eq!(
+            choices.many("my kettle, my rechargeable Electric Toothbrush and my AA batteries Electric Toothbrush"),
+            [json!("k"), json!("re"), json!("aa")]
+        );
+        assert_eq!(choices.many("the blue toothbrush"), [json!("aa")]);
         let smart = json!([
             {"name": "Smart Watch", "item_id": "w"},
             {"name": "Smart Thermostat", "item_id": "t"}
