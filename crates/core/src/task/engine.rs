@@ -49,7 +49,16 @@ pub fn trigger_score(task: &TaskDef, message: &str) -> f64 {
 /// Switching away from a running task takes this alone: a value that answers the current
 /// question (a card id) must not look like a request for another task.
 fn example_score(task: &TaskDef, message: &str) -> f64 {
-    let message_words = words(message);
+    let mut message_words = words(message);
+    // "i wanna cancle my order": a slip on one of the task's own words counts as the word.
+    let own = task_words(task);
+    let slipped: Vec<String> = own
+        .iter()
+        .filter(|w| !message_words.contains(*w))
+        .filter(|w| message_words.iter().any(|m| crate::understand::slip(m, w)))
+        .cloned()
+        .collect();
+    message_words.extend(slipped);
     // Equal shares are told apart by how many words matched ("ship my order to a different
     // address" matching two words beats "return my order" matching one).
     let score = |reference: &str| {
@@ -68,7 +77,6 @@ fn example_score(task: &TaskDef, message: &str) -> f64 {
         .fold(score(&task.description) * 0.8, f64::max);
     // A negative example counts only through what sets it apart ("cancel my subscription"
     // against "cancel my order"): the message must hold one of its own words.
-    let own = task_words(task);
     let negative = task
         .negative_examples
         .iter()
@@ -215,7 +223,11 @@ impl Agent {
         outcome: &str,
         recorder: &mut Recorder<'_>,
     ) {
-        conversation.last_task_end = conversation.messages.len();
+        // A request that moves to another task goes on: what the customer said for it
+        // ("… that order") still counts.
+        if outcome != "switched" {
+            conversation.last_task_end = conversation.messages.len();
+        }
         if let Some(run) = conversation.task.take() {
             // A task that ended without changing anything may be started again by a
             // correction in the next message ("sorry, I meant #W…").
@@ -542,9 +554,16 @@ impl Agent {
             return format!("{nothing_changed}\n{next}");
         }
         // Another task's trigger, clearly: switch (the current run ends without any write).
+        // An answer that reads like another task's request goes with the question unless the
+        // request is unmistakable ("no, I don't want to cancel it anymore. I want to change
+        // the shipping address of that order" is no cancel reason).
         if !confirming
-            && !answers_question
             && let Some(other) = self.switch_target(&task, text)
+            && (!answers_question
+                || self
+                    .config
+                    .task(&other)
+                    .is_some_and(|t| example_score(t, text) >= 1.0))
         {
             self.end_task(conversation, "switched", recorder);
             return match self.start_task(conversation, &other, text, recorder).await {

@@ -341,6 +341,22 @@ const CONCEPTS: &[(&str, &[&str])] = &[
             "didn't mean to",
             "did not mean to",
             "unintentionally",
+            "misclick",
+            "misclicked",
+            "clicked wrong",
+            "ordered the wrong",
+            "fehlbestellung",
+            "verklickt",
+            "falsch bestellt",
+            "vertan",
+            "aus verseehn",
+            "je me suis trompe",
+            "trompe",
+            "me equivoque",
+            "equivoque",
+            "verkeerd besteld",
+            "verkeerd geklikt",
+            "vergist",
         ],
     ),
     (
@@ -369,7 +385,188 @@ const CONCEPTS: &[(&str, &[&str])] = &[
             "ya no",
             "niet meer nodig",
             "niet meer",
+            "niet langer nodig",
+            "niet langer",
+            "heb het niet nodig",
+            "niet nodig",
+            "nicht mehr notig",
+            "nicht notig",
+            "brauchen",
+            "plus utile",
+            "pas besoin",
+            "no me hace falta",
+            "ya no me sirve",
+            "no la necesito",
             "changed my mind",
+        ],
+    ),
+];
+
+/// Colours, materials and sizes in the five languages (adjective endings included), read as
+/// the English words catalogues use ("das graue Pet Bed", "el casco blanco").
+const DETAIL_CONCEPTS: &[(&str, &[&str])] = &[
+    (
+        "black",
+        &[
+            "schwarz",
+            "schwarze",
+            "schwarzen",
+            "schwarzer",
+            "schwarzes",
+            "noir",
+            "noire",
+            "noirs",
+            "noires",
+            "negro",
+            "negra",
+            "negros",
+            "negras",
+            "zwart",
+            "zwarte",
+        ],
+    ),
+    (
+        "white",
+        &[
+            "weiss", "weisse", "weissen", "weisser", "weisses", "blanc", "blanche", "blancs",
+            "blanches", "blanco", "blanca", "blancos", "blancas", "wit", "witte",
+        ],
+    ),
+    (
+        "grey",
+        &[
+            "gray", "grau", "graue", "grauen", "grauer", "graues", "gris", "grise", "grises",
+            "grijs", "grijze",
+        ],
+    ),
+    (
+        "blue",
+        &[
+            "blau", "blaue", "blauen", "blauer", "blaues", "bleu", "bleue", "bleus", "bleues",
+            "azul", "azules", "blauw", "blauwe",
+        ],
+    ),
+    (
+        "red",
+        &[
+            "rot", "rote", "roten", "roter", "rotes", "rouge", "rouges", "rojo", "roja", "rojos",
+            "rojas", "rood", "rode",
+        ],
+    ),
+    (
+        "green",
+        &[
+            "grun", "grune", "grunen", "gruner", "grunes", "vert", "verte", "verts", "vertes",
+            "verde", "verdes", "groen", "groene",
+        ],
+    ),
+    (
+        "brown",
+        &[
+            "braun", "braune", "braunen", "brauner", "braunes", "marron", "marrons", "brun",
+            "brune", "bruin", "bruine",
+        ],
+    ),
+    (
+        "yellow",
+        &[
+            "gelb", "gelbe", "gelben", "jaune", "jaunes", "amarillo", "amarilla", "geel", "gele",
+        ],
+    ),
+    ("pink", &["rosa", "rose", "roses", "roze"]),
+    (
+        "purple",
+        &[
+            "lila", "violett", "violette", "violet", "morado", "morada", "paars", "paarse",
+        ],
+    ),
+    ("orange", &["naranja", "oranje"]),
+    (
+        "silver",
+        &[
+            "silber",
+            "silberne",
+            "silbernen",
+            "argent",
+            "argente",
+            "argentee",
+            "plateado",
+            "plateada",
+            "plata",
+            "zilver",
+            "zilveren",
+        ],
+    ),
+    (
+        "gold",
+        &[
+            "golden", "goldene", "goldenen", "dore", "doree", "dorado", "dorada", "goud", "gouden",
+        ],
+    ),
+    ("beige", &["beis"]),
+    (
+        "leather",
+        &["leder", "cuir", "cuero", "piel", "leer", "leren"],
+    ),
+    ("cotton", &["baumwolle", "coton", "algodon", "katoen"]),
+    (
+        "wood",
+        &["holz", "bois", "madera", "hout", "houten", "wooden"],
+    ),
+    ("glass", &["glas", "verre", "vidrio", "cristal"]),
+    ("metal", &["metall", "metal", "metaal", "metalen"]),
+    (
+        "plastic",
+        &["kunststoff", "plastik", "plastique", "plastico"],
+    ),
+    (
+        "stainless steel",
+        &[
+            "edelstahl",
+            "acier inoxydable",
+            "inox",
+            "acero inoxidable",
+            "roestvrij staal",
+            "rvs",
+        ],
+    ),
+    (
+        "small",
+        &[
+            "klein", "kleine", "kleinen", "petit", "petite", "pequeno", "pequena",
+        ],
+    ),
+    (
+        "medium",
+        &[
+            "mittel",
+            "mittlere",
+            "mittleren",
+            "moyen",
+            "moyenne",
+            "mediano",
+            "mediana",
+            "middel",
+            "middelgroot",
+            "middelgrote",
+        ],
+    ),
+    (
+        "large",
+        &[
+            "gross", "grosse", "grossen", "grand", "grande", "grandes", "groot", "grote",
+        ],
+    ),
+    ("size", &["taille", "talla", "tamano", "maat"]),
+    (
+        "waterproof",
+        &[
+            "wasserdicht",
+            "wasserdichte",
+            "etanche",
+            "impermeable",
+            "waterdicht",
+            "waterdichte",
         ],
     ),
 ];
@@ -472,7 +669,11 @@ const RECORD_CONCEPTS: &[(&str, &[&str])] = &[
 static LEXICON: LazyLock<(HashMap<&'static str, &'static str>, usize)> = LazyLock::new(|| {
     let mut map = HashMap::new();
     let mut longest = 1;
-    for (canonical, phrases) in CONCEPTS.iter().chain(RECORD_CONCEPTS) {
+    for (canonical, phrases) in CONCEPTS
+        .iter()
+        .chain(RECORD_CONCEPTS)
+        .chain(DETAIL_CONCEPTS)
+    {
         for phrase in *phrases {
             longest = longest.max(phrase.split(' ').count());
             map.insert(*phrase, *canonical);
@@ -481,11 +682,23 @@ static LEXICON: LazyLock<(HashMap<&'static str, &'static str>, usize)> = LazyLoc
     (map, longest)
 });
 
+/// The canonical word for one folded token ("graue" → "grey"), the token itself when the
+/// lexicon has no single word for it.
+pub fn canonical_word(token: &str) -> String {
+    let (map, _) = &*LEXICON;
+    match map.get(token) {
+        Some(canonical) if !canonical.contains(' ') => (*canonical).to_string(),
+        _ => token.to_string(),
+    }
+}
+
 /// Whether a folded word is one the lexicon knows on its own ("umgezogen", "stornieren"): a
 /// word of the trade, not a person's name.
 pub fn is_lexicon_word(word: &str) -> bool {
-    let (map, _) = &*LEXICON;
-    map.contains_key(word) || map.values().any(|canonical| *canonical == word)
+    // Colours and materials are left out: Rosa, Blanca and Violet are names too.
+    CONCEPTS
+        .iter()
+        .any(|(canonical, phrases)| *canonical == word || phrases.contains(&word))
 }
 
 /// The folded tokens of a text with known phrases replaced by their canonical word (longest

@@ -106,9 +106,15 @@ pub(super) fn classify(
                 ))
                 || unicode_mark(c)
         });
-    let normal = Normal::new(&text);
+    let mut normal = Normal::new(&text);
     if normal.tokens.is_empty() {
         return Consent::Unclear;
+    }
+    // English "ya" opening a reply is "yeah"; in Spanish it is "already" or "I see" and stays
+    // unclear.
+    if lang == Lang::En && normal.tokens.first().is_some_and(|t| t == "ya") {
+        normal.tokens[0] = "yeah".into();
+        normal.joined = format!(" {} ", normal.tokens.join(" "));
     }
     let own = vocab::of(lang);
     let every = Lang::ALL.map(vocab::of);
@@ -455,7 +461,11 @@ fn all_words_allowed(
             .iter()
             .flat_map(|list| list.iter())
             .filter(|w| !w.contains(' '))
-            .any(|w| *w == token || one_edit_apart(token, w))
+            .any(|w| {
+                *w == token
+                    || slip_of(token, w)
+                    || (token.chars().count() >= 5 && one_edit_apart(token, w))
+            })
         })
     };
     let typo_of_courtesy = |token: &str| {
@@ -522,7 +532,14 @@ mod tests {
         check(
             Lang::En,
             Consent::Yes,
-            &["yes go ahaed thx!", "yes plase", "sure, thnaks"],
+            &[
+                "yes go ahaed thx!",
+                "yes plase",
+                "sure, thnaks",
+                "ya go ahead",
+                "ya go aehad",
+                "ok colo do it",
+            ],
         );
         // One typo from a word that blocks, or no plain yes: never a yes.
         check(

@@ -14,6 +14,12 @@ mod vocab;
 
 pub use concepts::canonical_tokens;
 pub use consent::{Consent, consent};
+
+/// A slip of the fingers on a word of five letters or more: one letter dropped or two
+/// neighbours swapped ("cancle", "retrun", "exchang").
+pub fn slip(token: &str, word: &str) -> bool {
+    word.chars().count() >= 5 && consent::slip_of(token, word)
+}
 pub use phrases::{Phrase, phrase};
 
 use serde::{Deserialize, Serialize};

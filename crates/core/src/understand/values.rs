@@ -763,8 +763,94 @@ fn country(part: &str) -> Option<&'static str> {
         .map(|(_, canonical)| *canonical)
 }
 
+/// US states and territories: (code, folded name).
+const US_STATES: &[(&str, &str)] = &[
+    ("AL", "alabama"),
+    ("AK", "alaska"),
+    ("AZ", "arizona"),
+    ("AR", "arkansas"),
+    ("CA", "california"),
+    ("CO", "colorado"),
+    ("CT", "connecticut"),
+    ("DE", "delaware"),
+    ("DC", "district of columbia"),
+    ("FL", "florida"),
+    ("GA", "georgia"),
+    ("HI", "hawaii"),
+    ("ID", "idaho"),
+    ("IL", "illinois"),
+    ("IN", "indiana"),
+    ("IA", "iowa"),
+    ("KS", "kansas"),
+    ("KY", "kentucky"),
+    ("LA", "louisiana"),
+    ("ME", "maine"),
+    ("MD", "maryland"),
+    ("MA", "massachusetts"),
+    ("MI", "michigan"),
+    ("MN", "minnesota"),
+    ("MS", "mississippi"),
+    ("MO", "missouri"),
+    ("MT", "montana"),
+    ("NE", "nebraska"),
+    ("NV", "nevada"),
+    ("NH", "new hampshire"),
+    ("NJ", "new jersey"),
+    ("NM", "new mexico"),
+    ("NY", "new york"),
+    ("NC", "north carolina"),
+    ("ND", "north dakota"),
+    ("OH", "ohio"),
+    ("OK", "oklahoma"),
+    ("OR", "oregon"),
+    ("PA", "pennsylvania"),
+    ("RI", "rhode island"),
+    ("SC", "south carolina"),
+    ("SD", "south dakota"),
+    ("TN", "tennessee"),
+    ("TX", "texas"),
+    ("UT", "utah"),
+    ("VT", "vermont"),
+    ("VA", "virginia"),
+    ("WA", "washington"),
+    ("WV", "west virginia"),
+    ("WI", "wisconsin"),
+    ("WY", "wyoming"),
+    ("PR", "puerto rico"),
+];
+
+/// A state as customers write it: a two-letter code ("TX"; "tx" too when `lower_ok`, where a
+/// code is expected, as before a ZIP code) or a US state's name ("Texas", "new york").
+fn state_code(part: &str, lower_ok: bool) -> Option<String> {
+    let part = part.trim();
+    if part.len() == 2 && part.chars().all(|c| c.is_ascii_uppercase()) {
+        return Some(part.to_string());
+    }
+    let upper = part.to_ascii_uppercase();
+    if lower_ok && part.len() == 2 && US_STATES.iter().any(|(code, _)| *code == upper) {
+        return Some(upper);
+    }
+    let folded = fold(part);
+    US_STATES
+        .iter()
+        .find(|(_, name)| *name == folded)
+        .map(|(code, _)| (*code).to_string())
+}
+
+/// A part that is a state code on its own ("TX"). Names and lower case count only before a
+/// ZIP code: "Washington, DC" has a city named like a state.
 fn is_state(part: &str) -> bool {
     part.len() == 2 && part.chars().all(|c| c.is_ascii_uppercase())
+}
+
+/// A word that may follow the house number: a word, or an ordinal ("2100 1st Avenue").
+fn street_word(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    word.chars().next().is_some_and(char::is_alphabetic)
+        || (!digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && ["st", "nd", "rd", "th"].contains(&&lower[digits.len()..]))
 }
 
 fn is_zip(part: &str) -> bool {
@@ -863,8 +949,7 @@ impl Address {
                             .unwrap_or(rest.len());
                         rest[number_end..].starts_with(' ')
                             && rest.split_whitespace().nth(1).is_some_and(|w| {
-                                w.chars().next().is_some_and(char::is_alphabetic)
-                                    && !NOT_STREETS.contains(&fold(w).as_str())
+                                street_word(w) && !NOT_STREETS.contains(&fold(w).as_str())
                             })
                     }
             })
@@ -900,11 +985,16 @@ impl Address {
         for part in parts.drain(..) {
             let tokens: Vec<&str> = part.split_whitespace().collect();
             let n = tokens.len();
-            if n >= 2 && is_zip(tokens[n - 1]) && is_state(tokens[n - 2]) {
-                if n > 2 {
-                    expanded.push(tokens[..n - 2].join(" "));
+            // The state right before the ZIP code: "TX", "tx", "Texas", "New York".
+            let state_words = (1..=3.min(n.saturating_sub(1))).rev().find(|k| {
+                is_zip(tokens[n - 1])
+                    && state_code(&tokens[n - 1 - k..n - 1].join(" "), true).is_some()
+            });
+            if let Some(k) = state_words {
+                if n > k + 1 {
+                    expanded.push(tokens[..n - 1 - k].join(" "));
                 }
-                expanded.push(tokens[n - 2].to_string());
+                expanded.extend(state_code(&tokens[n - 1 - k..n - 1].join(" "), true));
                 expanded.push(tokens[n - 1].to_string());
             } else if n >= 2 && is_zip(tokens[n - 1]) && !starts_with_number(&part) {
                 expanded.push(tokens[..n - 1].join(" "));
@@ -1315,13 +1405,12 @@ fn flag_named(positions: &[String], key: &str, value: &str) -> Option<bool> {
         _ => return None,
     };
     let key: Vec<String> = token_positions(&key.replace('_', " "));
-    let first = key.first()?;
     let at = (0..positions.len()).find(|i| {
-        positions[*i] == *first
+        !key.is_empty()
             && key
                 .iter()
                 .enumerate()
-                .all(|(j, k)| positions.get(i + j) == Some(k))
+                .all(|(j, k)| positions.get(i + j).is_some_and(|p| same_stem(p, k)))
     })?;
     let negated = positions[at.saturating_sub(2)..at]
         .iter()
@@ -1329,11 +1418,18 @@ fn flag_named(positions: &[String], key: &str, value: &str) -> Option<bool> {
     Some(negated != wanted)
 }
 
+/// The same word, or another form of it ("resistant", "resistance"; "waterproofed").
+fn same_stem(a: &str, b: &str) -> bool {
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    a == b || (common >= 6 && common + 3 >= a.chars().count().min(b.chars().count()))
+}
+
 /// The text's words in order, each read like a word of `words` (folded, a plural `s` off).
 fn token_positions(text: &str) -> Vec<String> {
     Normal::new(text)
         .tokens
         .into_iter()
+        .map(|w| super::concepts::canonical_word(&w))
         .map(|w| match w.strip_suffix('s') {
             Some(stem) if w.len() > 3 => stem.to_string(),
             _ => w,
@@ -1424,11 +1520,10 @@ impl Replacements<'_> {
 
     fn one(&self, old: &Value, candidates: &[&Value], part: &str) -> Option<Value> {
         let message = words(part);
+        let positions = token_positions(part);
         let old_options: std::collections::BTreeMap<String, String> =
             self.options(old).into_iter().collect();
-        let negated = ["no", "without", "none", "kein", "sans", "sin", "geen"]
-            .iter()
-            .any(|w| message.contains(*w));
+        let negated = NEGATING.iter().any(|w| message.contains(*w));
         let mut scored: Vec<(i64, &Value)> = candidates
             .iter()
             .filter(|c| c[self.value] != old[self.value])
@@ -1439,14 +1534,10 @@ impl Replacements<'_> {
                 for (key, value) in self.options(c) {
                     let value_words = words(&value);
                     let key_named = words(&key.replace('_', " ")).is_subset(&message);
-                    // "waterproof" names `waterproof: yes`; "not waterproof", `no`.
-                    let flag = match value.to_ascii_lowercase().as_str() {
-                        "yes" | "true" => Some(true),
-                        "no" | "false" => Some(false),
-                        _ => None,
-                    };
-                    let named = match flag {
-                        Some(wanted) => key_named && wanted != negated,
+                    // "waterproof" names `waterproof: yes`; "not waterproof", `no`; "water
+                    // resistant", `water resistance: yes`.
+                    let named = match flag_named(&positions, &key, &value) {
+                        Some(named) => named,
                         None => {
                             (!value_words.is_empty() && value_words.is_subset(&message))
                                 || (value.eq_ignore_ascii_case("none") && negated && key_named)
@@ -1660,6 +1751,16 @@ mod tests {
         assert_eq!(b.address1.as_deref(), Some("12 Elm Street"));
         assert_eq!(b.city.as_deref(), Some("Austin"));
         assert!(b.is_complete());
+        let ordinal = Address::parse("2100 1st Avenue, Apt 301, Seattle, WA 98121, USA");
+        assert_eq!(ordinal.address1.as_deref(), Some("2100 1st Avenue"));
+        let lower = Address::parse("1200 elm street apt 4, austin tx 78701, usa");
+        assert_eq!(lower.state.as_deref(), Some("TX"));
+        assert_eq!(lower.city.as_deref(), Some("austin"));
+        let named = Address::parse("12 Elm Street, Austin, Texas 78701");
+        assert_eq!(named.state.as_deref(), Some("TX"));
+        let dc = Address::parse("565 Maple Drive, Suite 501, Washington, DC 20307, USA");
+        assert_eq!(dc.city.as_deref(), Some("Washington"));
+        assert_eq!(dc.state.as_deref(), Some("DC"));
         let mut c = Address::parse("445 Maple Drive");
         assert!(!c.is_complete());
         c.parse_part("Fort Worth");
@@ -1697,6 +1798,25 @@ mod tests {
             Some(vec![json!("k3"), json!("t2")])
         );
         assert_eq!(replacements.choose("something else entirely"), None);
+        let old = [
+            json!({"name": "Bluetooth Speaker", "item_id": "s1", "options": {"battery life": "10 hours", "color": "blue", "water resistance": "no"}}),
+        ];
+        let speakers = [
+            json!({"item_id": "s1", "options": {"battery life": "10 hours", "color": "blue", "water resistance": "no"}, "available": true}),
+            json!({"item_id": "s2", "options": {"battery life": "10 hours", "color": "blue", "water resistance": "yes"}, "available": true}),
+            json!({"item_id": "s3", "options": {"battery life": "20 hours", "color": "blue", "water resistance": "no"}, "available": true}),
+        ];
+        let replacements = Replacements {
+            old: old.iter().collect(),
+            candidates: vec![speakers.iter().collect()],
+            value: "item_id",
+            describe: &describe,
+            name_field: "name",
+        };
+        assert_eq!(
+            replacements.choose("the speaker for a blue, 10 hours battery, water resistant one"),
+            Some(vec![json!("s2")])
+        );
         // Numbers count with their unit ("6 hours", not any "… hours").
         let old = [
             json!({"name": "Wireless Earbuds", "item_id": "e1", "options": {"battery life": "4 hours", "color": "blue", "water resistance": "IPX7"}}),
@@ -1854,6 +1974,21 @@ mod tests {
             [json!("k"), json!("re"), json!("aa")]
         );
         assert_eq!(choices.many("the blue toothbrush"), [json!("aa")]);
+        // Colours in the customer's language.
+        let beds = json!([
+            {"name": "Pet Bed", "item_id": "g", "options": {"color": "grey", "size": "large"}},
+            {"name": "Pet Bed", "item_id": "b", "options": {"color": "beige", "size": "large"}}
+        ]);
+        let choices = Choices {
+            list: &beds,
+            value: "item_id",
+            describe: &describe,
+        };
+        assert_eq!(
+            choices.many("nur das graue Pet Bed, das beige behalte ich"),
+            [json!("g")]
+        );
+        assert_eq!(choices.many("el Pet Bed gris"), [json!("g")]);
         let smart = json!([
             {"name": "Smart Watch", "item_id": "w"},
             {"name": "Smart Thermostat", "item_id": "t"}
