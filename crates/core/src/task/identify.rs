@@ -256,6 +256,18 @@ impl Agent {
                 }
                 return Flow::Next;
             }
+            // Someone acting for another person is not identified by that person's details.
+            let since = conversation.last_task_end.min(conversation.messages.len());
+            if conversation.identity.verified_email().is_none()
+                && conversation.messages[since..].iter().any(|m| {
+                    matches!(m, Message::User { content } if crate::understand::for_someone_else(content))
+                })
+            {
+                let summary = "The customer says they act for someone else; identification by that person's details was not attempted.".to_string();
+                self.hand_off(conversation, summary, recorder);
+                said.push(phrase(Phrase::AccountHolderOnly, lang).to_string());
+                return Flow::Stop;
+            }
             let Some(run) = conversation.task.as_mut() else {
                 return Flow::Stop;
             };

@@ -559,6 +559,28 @@ const DETAIL_CONCEPTS: &[(&str, &[&str])] = &[
     ),
     ("size", &["taille", "talla", "tamano", "maat"]),
     (
+        "hours",
+        &[
+            "heures", "heure", "stunden", "stunde", "std", "horas", "hora", "uur", "uren",
+        ],
+    ),
+    (
+        "water resistance",
+        &[
+            "resistante a l'eau",
+            "resistant a l'eau",
+            "resistance a l'eau",
+            "wasserfest",
+            "wasserfeste",
+            "wasserbestandig",
+            "wasserbestandige",
+            "resistente al agua",
+            "waterbestendig",
+            "waterbestendige",
+            "water resistant",
+        ],
+    ),
+    (
         "waterproof",
         &[
             "wasserdicht",
@@ -681,16 +703,6 @@ static LEXICON: LazyLock<(HashMap<&'static str, &'static str>, usize)> = LazyLoc
     }
     (map, longest)
 });
-
-/// The canonical word for one folded token ("graue" → "grey"), the token itself when the
-/// lexicon has no single word for it.
-pub fn canonical_word(token: &str) -> String {
-    let (map, _) = &*LEXICON;
-    match map.get(token) {
-        Some(canonical) if !canonical.contains(' ') => (*canonical).to_string(),
-        _ => token.to_string(),
-    }
-}
 
 /// Whether a folded word is one the lexicon knows on its own ("umgezogen", "stornieren"): a
 /// word of the trade, not a person's name.

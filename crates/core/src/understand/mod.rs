@@ -256,6 +256,45 @@ pub fn is_correction(text: &str) -> bool {
     any_language(&normal, |v| v.correction)
 }
 
+/// Whether the customer says they act for someone else ("this is for my friend", "on behalf
+/// of my mother"): identification by name and code would let anyone act on another's account.
+pub fn for_someone_else(text: &str) -> bool {
+    const CUES: &[&str] = &[
+        "for my friend",
+        "for a friend",
+        "my friend's",
+        "on behalf of",
+        "for someone else",
+        "not my account",
+        "isn't my account",
+        "is not my account",
+        "for my wife",
+        "for my husband",
+        "for my mother",
+        "for my mom",
+        "for my father",
+        "for my dad",
+        "for my boss",
+        "fur meinen freund",
+        "fur meine freundin",
+        "im namen von",
+        "nicht mein konto",
+        "pour mon ami",
+        "pour mon amie",
+        "au nom de",
+        "pas mon compte",
+        "para mi amigo",
+        "para mi amiga",
+        "en nombre de",
+        "no es mi cuenta",
+        "voor mijn vriend",
+        "voor mijn vriendin",
+        "namens",
+        "niet mijn account",
+    ];
+    Normal::new(text).has_any(CUES)
+}
+
 /// Whether the message asks for a person ("can I talk to a human", "einen Mitarbeiter bitte").
 pub fn asks_for_person(text: &str) -> bool {
     let normal = Normal::new(text);

@@ -50,6 +50,8 @@ pub enum Phrase {
     GiveANumber,
     /// An answer could not be read as the value asked for: `{}` names it (English only).
     CouldNotRead,
+    /// The customer acts for someone else: a person takes over.
+    AccountHolderOnly,
 }
 
 /// The phrase in a language.
@@ -57,6 +59,21 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
     use Lang::*;
     use Phrase::*;
     match (which, lang) {
+        (AccountHolderOnly, En) => {
+            "I can only make changes for the account holder, so I'm passing you to a person from our team, who will reply here."
+        }
+        (AccountHolderOnly, De) => {
+            "Änderungen kann ich nur für den Kontoinhaber vornehmen; ich übergebe an eine Person aus unserem Team, die Ihnen hier antwortet."
+        }
+        (AccountHolderOnly, Fr) => {
+            "Je ne peux faire de modifications que pour le titulaire du compte ; je vous passe une personne de notre équipe, qui vous répondra ici."
+        }
+        (AccountHolderOnly, Es) => {
+            "Solo puedo hacer cambios para el titular de la cuenta; le paso con una persona de nuestro equipo, que le responderá aquí."
+        }
+        (AccountHolderOnly, Nl) => {
+            "Ik kan alleen wijzigingen doen voor de rekeninghouder; ik geef u door aan iemand van ons team, die u hier antwoordt."
+        }
         (ChoicesAre, En) => "I couldn't tell which you mean; the choices are: {}.",
         (ChoicesAre, De) => "Ich konnte das nicht zuordnen; zur Auswahl stehen: {}.",
         (ChoicesAre, Fr) => "Je n'ai pas su lequel vous voulez dire ; les choix sont : {}.",

@@ -1017,7 +1017,16 @@ impl Address {
             } else if address.country.is_none() && country(&part).is_some() {
                 address.country = country(&part).map(str::to_string);
             } else if address.address1.is_none() && starts_with_number(&part) && start.is_some() {
-                address.address1 = Some(part);
+                // "1200 elm street apt 4": the unit is the second line.
+                let tokens: Vec<&str> = part.split_whitespace().collect();
+                let unit_at = (2..tokens.len()).find(|i| is_unit(tokens[*i]));
+                match unit_at {
+                    Some(i) if address.address2.is_none() => {
+                        address.address1 = Some(tokens[..i].join(" "));
+                        address.address2 = Some(tokens[i..].join(" "));
+                    }
+                    _ => address.address1 = Some(part),
+                }
             } else if address.address2.is_none() && is_unit(&part) {
                 address.address2 = Some(part);
             } else {
@@ -1086,20 +1095,43 @@ fn word_in(word: &str, message: &BTreeSet<String>) -> bool {
 
 fn field_words(record: &Value, field: &str) -> BTreeSet<String> {
     match &record[field] {
-        Value::String(s) => words(&s.replace('_', " ")),
+        Value::String(s) => value_words(s),
         Value::Number(n) => BTreeSet::from([n.to_string()]),
         Value::Object(map) => map
             .values()
             .filter_map(Value::as_str)
-            .flat_map(|s| words(&s.replace('_', " ")))
+            .flat_map(value_words)
             .collect(),
         Value::Array(items) => items
             .iter()
             .filter_map(Value::as_str)
-            .flat_map(|s| words(&s.replace('_', " ")))
+            .flat_map(value_words)
             .collect(),
         _ => BTreeSet::new(),
     }
+}
+
+/// The words of a record's value, short ones kept: a size "S" or "XL" is a detail, where in
+/// a sentence "s" would be noise.
+fn value_words(value: &str) -> BTreeSet<String> {
+    // A yes/no detail is named by its key ("waterproof"), never by "yes".
+    if ["yes", "no", "true", "false", "none"].contains(&value.to_ascii_lowercase().as_str()) {
+        return BTreeSet::new();
+    }
+    let value = value.replace('_', " ");
+    let mut all = words(&value);
+    if value.split_whitespace().count() <= 2 {
+        all.extend(token_positions(&value));
+    }
+    all
+}
+
+/// A text's words for matching values: `words`, and every token as `token_positions` reads
+/// it (single letters kept: "in S").
+fn text_words(text: &str) -> BTreeSet<String> {
+    let mut all = words(text);
+    all.extend(token_positions(text));
+    all
 }
 
 /// A record's detail words, the names of its details included ("water resistance").
@@ -1239,6 +1271,61 @@ impl Choices<'_> {
         if named.is_empty() && by_id.is_empty() && message.contains("all") {
             return all();
         }
+        // "The grey one": no name, details that fit one record only.
+        if named.is_empty() && by_id.is_empty() {
+            let mut scored: Vec<(usize, &Value)> =
+                records.iter().map(|r| (detail(r), *r)).collect();
+            scored.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+            return match scored.as_slice() {
+                [(best, record), rest @ ..]
+                    if *best > 0 && rest.first().is_none_or(|(second, _)| second < best) =>
+                {
+                    record.get(self.value).cloned().into_iter().collect()
+                }
+                _ => Vec::new(),
+            };
+        }
+        // Several records of one name, none described: all of them only when the text says
+        // so ("both lamps", "the pet beds"); "one of the pet beds" or "the lamp" is unclear.
+        let folded = fold(text);
+        let one_of = [
+            "one of",
+            "einen der",
+            "eines der",
+            "eine der",
+            "l'un des",
+            "l'une des",
+            "un des",
+            "une des",
+            "uno de",
+            "una de",
+            "een van",
+        ]
+        .iter()
+        .any(|p| folded.contains(p));
+        let says_all = |record: &Value| -> bool {
+            let plural = record[name_field.as_str()]
+                .as_str()
+                .and_then(|n| n.split_whitespace().last())
+                .map(fold)
+                .is_some_and(|head| {
+                    Normal::new(text).tokens.iter().any(|t| {
+                        *t == format!("{head}s")
+                            || *t == format!("{head}es")
+                            || *t == format!("{head}n")
+                    })
+                });
+            let all_words = [
+                "both", "all", "beide", "beiden", "alle", "tous", "toutes", "deux", "ambos",
+                "ambas", "todos", "todas", "allebei",
+            ];
+            !one_of
+                && (plural
+                    || Normal::new(text)
+                        .tokens
+                        .iter()
+                        .any(|t| all_words.contains(&t.as_str())))
+        };
         let mut chosen = Vec::new();
         for record in &records {
             if by_id.iter().any(|r| std::ptr::eq(*r, *record)) {
@@ -1291,7 +1378,8 @@ impl Choices<'_> {
                 .collect();
             if described.is_empty() {
                 let best = same_name.iter().map(|o| detail(o)).max().unwrap_or(0);
-                if detail(record) != best {
+                let fitting = same_name.iter().filter(|o| detail(o) == best).count();
+                if detail(record) != best || (fitting > 1 && !says_all(record)) {
                     continue;
                 }
             } else {
@@ -1426,10 +1514,8 @@ fn same_stem(a: &str, b: &str) -> bool {
 
 /// The text's words in order, each read like a word of `words` (folded, a plural `s` off).
 fn token_positions(text: &str) -> Vec<String> {
-    Normal::new(text)
-        .tokens
+    super::canonical_tokens(&Normal::new(text).tokens)
         .into_iter()
-        .map(|w| super::concepts::canonical_word(&w))
         .map(|w| match w.strip_suffix('s') {
             Some(stem) if w.len() > 3 => stem.to_string(),
             _ => w,
@@ -1472,10 +1558,43 @@ impl Replacements<'_> {
     /// Each old record's part of the text.
     fn parts(&self, text: &str) -> Vec<String> {
         let folded = fold(text);
+        let tokens = token_positions(text);
         let positions: Vec<Option<usize>> = self
             .old
             .iter()
             .map(|r| {
+                // Namesakes ("den roten in S und den schwarzen auch in S") by their own
+                // details, where the text names them.
+                let namesakes: Vec<&&Value> = self
+                    .old
+                    .iter()
+                    .filter(|o| o[self.name_field] == r[self.name_field])
+                    .collect();
+                if namesakes.len() > 1 {
+                    let own: BTreeSet<String> = self
+                        .describe
+                        .iter()
+                        .flat_map(|f| field_words(r, f))
+                        .filter(|w| {
+                            !namesakes.iter().any(|o| {
+                                !std::ptr::eq(**o, *r)
+                                    && self.describe.iter().any(|f| field_words(o, f).contains(w))
+                            })
+                        })
+                        .collect();
+                    let at = tokens.iter().position(|t| own.contains(t));
+                    if let Some(token_at) = at {
+                        // Back to a byte offset in the folded text: the token's first match.
+                        let before = tokens[..token_at].len();
+                        return folded
+                            .match_indices(|c: char| c.is_alphanumeric())
+                            .map(|(i, _)| i)
+                            .filter(|i| {
+                                *i == 0 || !folded[..*i].ends_with(|c: char| c.is_alphanumeric())
+                            })
+                            .nth(before);
+                    }
+                }
                 let name = r[self.name_field].as_str().map(fold).unwrap_or_default();
                 name.split_whitespace()
                     .filter(|w| w.len() > 2)
@@ -1519,7 +1638,7 @@ impl Replacements<'_> {
     }
 
     fn one(&self, old: &Value, candidates: &[&Value], part: &str) -> Option<Value> {
-        let message = words(part);
+        let message = text_words(part);
         let positions = token_positions(part);
         let old_options: std::collections::BTreeMap<String, String> =
             self.options(old).into_iter().collect();
@@ -1532,7 +1651,7 @@ impl Replacements<'_> {
                 let mut kept_named = 0;
                 let mut kept = 0;
                 for (key, value) in self.options(c) {
-                    let value_words = words(&value);
+                    let value_words = value_words(&value);
                     let key_named = words(&key.replace('_', " ")).is_subset(&message);
                     // "waterproof" names `waterproof: yes`; "not waterproof", `no`; "water
                     // resistant", `water resistance: yes`.
@@ -1755,6 +1874,8 @@ mod tests {
         assert_eq!(ordinal.address1.as_deref(), Some("2100 1st Avenue"));
         let lower = Address::parse("1200 elm street apt 4, austin tx 78701, usa");
         assert_eq!(lower.state.as_deref(), Some("TX"));
+        assert_eq!(lower.address1.as_deref(), Some("1200 elm street"));
+        assert_eq!(lower.address2.as_deref(), Some("apt 4"));
         assert_eq!(lower.city.as_deref(), Some("austin"));
         let named = Address::parse("12 Elm Street, Austin, Texas 78701");
         assert_eq!(named.state.as_deref(), Some("TX"));
@@ -1816,6 +1937,36 @@ mod tests {
         assert_eq!(
             replacements.choose("the speaker for a blue, 10 hours battery, water resistant one"),
             Some(vec![json!("s2")])
+        );
+        assert_eq!(
+            replacements.choose("en bleu, 10 heures d'autonomie, résistante à l'eau"),
+            Some(vec![json!("s2")])
+        );
+        // Namesakes each by their own colour.
+        let old = [
+            json!({"name": "Cycling Helmet", "item_id": "rm", "options": {"color": "red", "size": "M"}}),
+            json!({"name": "Cycling Helmet", "item_id": "bl", "options": {"color": "black", "size": "L"}}),
+        ];
+        let helmets = [
+            json!({"item_id": "rm", "options": {"color": "red", "size": "M"}, "available": true}),
+            json!({"item_id": "rs", "options": {"color": "red", "size": "S"}, "available": true}),
+            json!({"item_id": "bl", "options": {"color": "black", "size": "L"}, "available": true}),
+            json!({"item_id": "bs", "options": {"color": "black", "size": "S"}, "available": true}),
+        ];
+        let replacements = Replacements {
+            old: old.iter().collect(),
+            candidates: vec![helmets.iter().collect(), helmets.iter().collect()],
+            value: "item_id",
+            describe: &describe,
+            name_field: "name",
+        };
+        assert_eq!(
+            replacements.choose("den roten in S und den schwarzen auch in S"),
+            Some(vec![json!("rs"), json!("bs")])
+        );
+        assert_eq!(
+            replacements.choose("the black one in S, and the red one in S too"),
+            Some(vec![json!("rs"), json!("bs")])
         );
         // Numbers count with their unit ("6 hours", not any "… hours").
         let old = [
@@ -1989,6 +2140,11 @@ mod tests {
             [json!("g")]
         );
         assert_eq!(choices.many("el Pet Bed gris"), [json!("g")]);
+        assert_eq!(choices.many("the grey one"), [json!("g")]);
+        assert_eq!(choices.many("one of the pet beds"), Vec::<Value>::new());
+        assert_eq!(choices.many("the pet bed"), Vec::<Value>::new());
+        assert_eq!(choices.many("the pet beds"), [json!("g"), json!("b")]);
+        assert_eq!(choices.many("beide Pet Beds"), [json!("g"), json!("b")]);
         let smart = json!([
             {"name": "Smart Watch", "item_id": "w"},
             {"name": "Smart Thermostat", "item_id": "t"}
