@@ -371,6 +371,28 @@ impl OfflineEngine {
                 asked: None,
             };
         }
+        // A message that is the inputs of an identifying lookup, each of a shape that cannot
+        // be mistaken ("olivia.ito5204@example.com"), identifies the customer.
+        if let Some(spec) = request.tools.iter().find(|spec| {
+            let shaped = |p: &Value| p["format"].is_string() || p["pattern"].is_string();
+            let required: Vec<&str> = spec.parameters["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            self.tool(&spec.name)
+                .is_some_and(|t| t.identifies.is_some())
+                && !required.is_empty()
+                && required.iter().all(|name| {
+                    let p = &spec.parameters["properties"][*name];
+                    shaped(p) && extract(p, current, false, &mut BTreeSet::new()).is_some()
+                })
+        }) {
+            return Intent::Tool {
+                spec,
+                texts: vec![current],
+                asked: None,
+            };
+        }
         match self.generic_profile_answer(current, request.user_data) {
             Some(answer) => Intent::Profile(answer),
             None if is_small_talk(current) => Intent::Hello,

@@ -42,6 +42,14 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     (
         "order",
         &[
+            "package",
+            "parcel",
+            "paket",
+            "paketchen",
+            "colis",
+            "paquete",
+            "pakket",
+            "pakketje",
             "something i ordered",
             "something i bought",
             "what i ordered",
@@ -558,6 +566,22 @@ const DETAIL_CONCEPTS: &[(&str, &[&str])] = &[
         ],
     ),
     ("size", &["taille", "talla", "tamano", "maat"]),
+    ("color", &["colour", "farbe", "couleur", "kleur"]),
+    (
+        "different address",
+        &[
+            "somewhere else",
+            "another place",
+            "a different place",
+            "elsewhere",
+            "woanders",
+            "woandershin",
+            "ailleurs",
+            "a otro sitio",
+            "otro lugar",
+            "ergens anders",
+        ],
+    ),
     (
         "hours",
         &[

@@ -1019,7 +1019,15 @@ impl Address {
             } else if address.address1.is_none() && starts_with_number(&part) && start.is_some() {
                 // "1200 elm street apt 4": the unit is the second line.
                 let tokens: Vec<&str> = part.split_whitespace().collect();
-                let unit_at = (2..tokens.len()).find(|i| is_unit(tokens[*i]));
+                // A unit word with its number ("apt 4", "suite 50", "#5"), not a street's own
+                // word ("1 Ferry Building").
+                let unit_at = (2..tokens.len()).find(|i| {
+                    is_unit(tokens[*i])
+                        && (tokens[*i].starts_with('#')
+                            || tokens.get(i + 1).is_some_and(|n| {
+                                n.chars().any(|c| c.is_ascii_digit()) || n.chars().count() == 1
+                            }))
+                });
                 match unit_at {
                     Some(i) if address.address2.is_none() => {
                         address.address1 = Some(tokens[..i].join(" "));
@@ -1876,6 +1884,9 @@ mod tests {
         assert_eq!(lower.state.as_deref(), Some("TX"));
         assert_eq!(lower.address1.as_deref(), Some("1200 elm street"));
         assert_eq!(lower.address2.as_deref(), Some("apt 4"));
+        let building = Address::parse("1 Ferry Building, Suite 50, San Francisco, CA 94111, USA");
+        assert_eq!(building.address1.as_deref(), Some("1 Ferry Building"));
+        assert_eq!(building.address2.as_deref(), Some("Suite 50"));
         assert_eq!(lower.city.as_deref(), Some("austin"));
         let named = Address::parse("12 Elm Street, Austin, Texas 78701");
         assert_eq!(named.state.as_deref(), Some("TX"));
