@@ -261,30 +261,133 @@ pub fn render_plain(value: &Value) -> String {
 static DATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(\d{4})-(\d{2})-(\d{2})\b").expect("static regex"));
 
-/// Finds an ISO date (`2026-12-01`) that is a real calendar date.
+/// `3.12.2026`, `03/12/2026`, `12/3/2026`, `2026/12/03`.
+static NUMERIC_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(\d{1,4})([./])(\d{1,2})([./])(\d{2,4})\b").expect("static regex")
+});
+
+/// A day, a month name and a year in either order: `3 December 2026`, `December 3, 2026`,
+/// `3. Dezember 2026`, `3 de diciembre de 2026`.
+static WORD_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:(\d{1,2})(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?([a-zéû]{3,10})\.?,?\s+(?:de\s+)?(\d{4})|([a-zéû]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}))\b")
+        .expect("static regex")
+});
+
+/// Month names and their common abbreviations in the five languages (folded).
+fn month(name: &str) -> Option<usize> {
+    const MONTHS: [&[&str]; 12] = [
+        &[
+            "january", "jan", "januar", "janvier", "janv", "enero", "ene", "januari",
+        ],
+        &[
+            "february", "feb", "februar", "fevrier", "fev", "febrero", "februari",
+        ],
+        &[
+            "march", "mar", "marz", "maerz", "mars", "marzo", "maart", "mrt",
+        ],
+        &["april", "apr", "avril", "avr", "abril", "abr"],
+        &["may", "mai", "mayo", "mei"],
+        &["june", "jun", "juni", "juin", "junio"],
+        &["july", "jul", "juli", "juillet", "juil", "julio"],
+        &["august", "aug", "aout", "agosto", "ago", "augustus"],
+        &[
+            "september",
+            "sep",
+            "sept",
+            "septembre",
+            "septiembre",
+            "setiembre",
+        ],
+        &["october", "oct", "oktober", "okt", "octobre", "octubre"],
+        &["november", "nov", "novembre", "noviembre"],
+        &[
+            "december",
+            "dec",
+            "dezember",
+            "dez",
+            "decembre",
+            "diciembre",
+            "dic",
+        ],
+    ];
+    let folded = crate::understand::fold(name);
+    MONTHS
+        .iter()
+        .position(|names| names.contains(&folded.as_str()))
+        .map(|i| i + 1)
+}
+
+/// `YYYY-MM-DD` when the day exists.
+fn calendar_date(year: u32, month: usize, day: u32) -> Option<String> {
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    ((1000..=9999).contains(&year)
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= days[month - 1])
+        .then(|| format!("{year:04}-{month:02}-{day:02}"))
+}
+
+/// Finds a real calendar date written the common ways — ISO (`2026-12-01`), with a month name
+/// in any of the five languages (`1 December 2026`, `December 1, 2026`, `1. Dezember 2026`,
+/// `1 de diciembre de 2026`), or in numbers (`1.12.2026` is day first; `2026/12/01`; with
+/// slashes the order is read only when it cannot be the other one: `25/12/2026`, `12/25/2026`)
+/// — and gives it as `YYYY-MM-DD`.
 pub fn find_date(text: &str) -> Option<String> {
-    DATE.captures_iter(text).find_map(|c| {
-        let year: u32 = c[1].parse().ok()?;
-        let month: usize = c[2].parse().ok()?;
-        let day: u32 = c[3].parse().ok()?;
-        let leap =
-            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-        let days = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
-        let valid = (1..=12).contains(&month) && day >= 1 && day <= days[month - 1];
-        valid.then(|| c[0].to_string())
+    if let Some(iso) = DATE
+        .captures_iter(text)
+        .find_map(|c| calendar_date(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?))
+    {
+        return Some(iso);
+    }
+    if let Some(named) = WORD_DATE.captures_iter(text).find_map(|c| {
+        let (day, name, year) = match (c.get(1), c.get(4)) {
+            (Some(day), _) => (day.as_str(), &c[2], &c[3]),
+            (None, Some(name)) => (&c[5], name.as_str(), &c[6]),
+            _ => return None,
+        };
+        calendar_date(year.parse().ok()?, month(name)?, day.parse().ok()?)
+    }) {
+        return Some(named);
+    }
+    NUMERIC_DATE.captures_iter(text).find_map(|c| {
+        let (a, sep, b, sep2, y) = (&c[1], &c[2], &c[3], &c[4], &c[5]);
+        if sep != sep2 {
+            return None;
+        }
+        let (a_n, b_n): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+        if a.len() == 4 {
+            let day: u32 = y.parse().ok()?;
+            return calendar_date(a_n, b_n as usize, day);
+        }
+        let year: u32 = match y.len() {
+            4 => y.parse().ok()?,
+            2 => 2000 + y.parse::<u32>().ok()?,
+            _ => return None,
+        };
+        let (day, month) = if sep == "." || a_n > 12 {
+            (a_n, b_n)
+        } else if b_n > 12 {
+            (b_n, a_n)
+        } else if a_n == b_n {
+            (a_n, b_n)
+        } else {
+            return None;
+        };
+        calendar_date(year, month as usize, day)
     })
 }
 
@@ -300,6 +403,24 @@ mod tests {
         );
         assert_eq!(find_date("2026-02-30"), None);
         assert_eq!(find_date("2028-02-29").as_deref(), Some("2028-02-29"));
+        for (text, date) in [
+            ("on 3 December 2026 please", "2026-12-03"),
+            ("December 3rd, 2026", "2026-12-03"),
+            ("am 3. Dezember 2026", "2026-12-03"),
+            ("le 3 décembre 2026", "2026-12-03"),
+            ("el 3 de diciembre de 2026", "2026-12-03"),
+            ("op 3 december 2026", "2026-12-03"),
+            ("3.12.2026", "2026-12-03"),
+            ("25/12/2026", "2026-12-25"),
+            ("12/25/2026", "2026-12-25"),
+            ("2026/12/03", "2026-12-03"),
+        ] {
+            assert_eq!(find_date(text).as_deref(), Some(date), "{text}");
+        }
+        // Day and month that could be either way round, or no such day: not read.
+        assert_eq!(find_date("03/12/2026"), None);
+        assert_eq!(find_date("31 February 2026"), None);
+        assert_eq!(find_date("order 1234/5678"), None);
     }
 
     #[test]

@@ -389,7 +389,7 @@ async fn invalid_answers_are_asked_again_with_the_reason() {
     );
     assert_eq!(
         replies[4],
-        "Please give the date as YYYY-MM-DD, for example 2026-12-01. Which date would suit you? (YYYY-MM-DD)"
+        "Please give the date with the month's name or as YYYY-MM-DD, for example 3 December 2026. Which date would suit you? (YYYY-MM-DD)"
     );
     assert_eq!(replies[5], replies[4], "an impossible date is invalid too");
     assert_eq!(

@@ -89,11 +89,21 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
         (NotAnEmail, Fr) => "Cela ne ressemble pas à une adresse e-mail.",
         (NotAnEmail, Es) => "Eso no parece una dirección de correo electrónico.",
         (NotAnEmail, Nl) => "Dat lijkt geen e-mailadres.",
-        (DateAsIso, En) => "Please give the date as YYYY-MM-DD, for example 2026-12-01.",
-        (DateAsIso, De) => "Bitte geben Sie das Datum als JJJJ-MM-TT an, zum Beispiel 2026-12-01.",
-        (DateAsIso, Fr) => "Indiquez la date au format AAAA-MM-JJ, par exemple 2026-12-01.",
-        (DateAsIso, Es) => "Indique la fecha como AAAA-MM-DD, por ejemplo 2026-12-01.",
-        (DateAsIso, Nl) => "Geef de datum als JJJJ-MM-DD, bijvoorbeeld 2026-12-01.",
+        (DateAsIso, En) => {
+            "Please give the date with the month's name or as YYYY-MM-DD, for example 3 December 2026."
+        }
+        (DateAsIso, De) => {
+            "Bitte nennen Sie das Datum mit dem Monatsnamen oder als JJJJ-MM-TT, zum Beispiel 3. Dezember 2026."
+        }
+        (DateAsIso, Fr) => {
+            "Indiquez la date avec le nom du mois ou au format AAAA-MM-JJ, par exemple 3 décembre 2026."
+        }
+        (DateAsIso, Es) => {
+            "Indique la fecha con el nombre del mes o como AAAA-MM-DD, por ejemplo 3 de diciembre de 2026."
+        }
+        (DateAsIso, Nl) => {
+            "Geef de datum met de naam van de maand of als JJJJ-MM-DD, bijvoorbeeld 3 december 2026."
+        }
         (GiveANumber, En) => "Please give a number.",
         (GiveANumber, De) => "Bitte geben Sie eine Zahl an.",
         (GiveANumber, Fr) => "Indiquez un nombre, s'il vous plaît.",
