@@ -1240,17 +1240,7 @@ impl Choices<'_> {
                 .filter(|i| name.contains(&positions[*i]))
                 .collect();
             // "The speaker without water resistance": a yes/no detail named by its key.
-            let flags = self.describe[1..]
-                .iter()
-                .filter_map(|f| r[f.as_str()].as_object())
-                .flat_map(|map| map.iter())
-                .filter(|(key, value)| {
-                    value
-                        .as_str()
-                        .is_some_and(|v| flag_named(&positions, key, v) == Some(true))
-                })
-                .count();
-            flags
+            self.flags_named(r, &positions)
                 + self.describe[1..]
                     .iter()
                     .map(|f| {
@@ -1363,16 +1353,7 @@ impl Choices<'_> {
             // toothbrush and the AA batteries toothbrush"; "the robotic vacuum cleaner … for
             // the canister one"). None described: every one that fits best ("both lamps").
             let distance = |r: &Value| {
-                let flagged = self.describe[1..]
-                    .iter()
-                    .filter_map(|f| r[f.as_str()].as_object())
-                    .flat_map(|map| map.iter())
-                    .any(|(key, value)| {
-                        value
-                            .as_str()
-                            .is_some_and(|v| flag_named(&positions, key, v) == Some(true))
-                    });
-                if flagged {
+                if self.flags_named(r, &positions) > 0 {
                     0
                 } else {
                     self.detail_distance(r, &same_name, name_field, &positions)
@@ -1443,6 +1424,21 @@ impl Choices<'_> {
         };
         chosen.sort_by_key(|v| at(v));
         chosen
+    }
+
+    /// How many of a record's yes/no details the text names with their sense ("the speaker
+    /// without water resistance").
+    fn flags_named(&self, record: &Value, positions: &[String]) -> usize {
+        self.describe[1..]
+            .iter()
+            .filter_map(|f| record[f.as_str()].as_object())
+            .flat_map(|map| map.iter())
+            .filter(|(key, value)| {
+                value
+                    .as_str()
+                    .is_some_and(|v| flag_named(positions, key, v) == Some(true))
+            })
+            .count()
     }
 
     /// How far (in words) a record's own details — those its namesakes lack — stand from a
