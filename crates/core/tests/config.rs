@@ -153,3 +153,11 @@ fn switch_to_an_unknown_task_or_to_itself() {
     );
     insta::assert_snapshot!(check(&yaml));
 }
+
+#[test]
+fn elsewhere_needs_an_earlier_slot_and_read() {
+    let yaml = format!(
+        "agent:\n  name: shop\n{TOOL}tasks:\n  - name: pick\n    description: Pick an item.\n    steps:\n      - collect: {{slot: order_id, prompt: Which order?}}\n      - collect:\n          slot: item\n          prompt: Which item?\n          choose_from: {{list: order.items, value: id, describe: [name], elsewhere: {{slot: order_id, among: orders}}}}\n      - collect:\n          slot: other\n          prompt: Which other?\n          choose_from: {{list: order.items, value: id, describe: [name], elsewhere: {{slot: ordr_id, among: orders}}}}\n"
+    );
+    insta::assert_snapshot!(check(&yaml));
+}

@@ -395,6 +395,24 @@ pub struct RawChooseFrom {
     /// variants for the items being exchanged. `list` is then not used.
     #[serde(default)]
     pub replacing: Option<RawReplacing>,
+    /// Where else the records may be: when an answer names none of them ("the desk lamp" for
+    /// an order that holds a tea kettle), the read that loaded them runs again for each other
+    /// value of `slot` listed at `among` (the customer's other orders); when exactly one of
+    /// those holds what the answer names, it becomes the slot's value — the customer is told,
+    /// and confirms it with everything else. E.g. `{slot: order_id, among: profile.orders}`.
+    #[serde(default)]
+    pub elsewhere: Option<RawElsewhere>,
+}
+
+/// Where else a choice's records may be (see `RawChooseFrom::elsewhere`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawElsewhere {
+    /// The slot the records were looked up with (`order_id`).
+    pub slot: String,
+    /// Where the other values of that slot are in the task's context (`profile.orders`): a
+    /// list of values, or an object whose keys are the values.
+    pub among: String,
 }
 
 /// How replacements are found.

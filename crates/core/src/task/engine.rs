@@ -22,6 +22,7 @@ use crate::model::{ModelRequest, NoText, ToolCall, ToolSpec};
 use crate::tool_call::{
     CallFailure, FailureKind, PreparedCall, Selected, TrustedContext, prepare_operator_call,
 };
+use crate::understand::values::Choices;
 use crate::understand::{Consent, Phrase, phrase};
 
 /// Most instructions one message may advance (a guard against a loop in a task's branches).
@@ -115,34 +116,91 @@ fn describe(slot: &Slot) -> String {
     slot.name.replace('_', " ")
 }
 
-/// Why an answer is not a valid value for a slot.
+/// The names of the records a slot chooses among, as the customer would say them.
+fn choice_names(slot: &Slot, context: &Value) -> Vec<String> {
+    let Some(choose) = &slot.choose_from else {
+        return Vec::new();
+    };
+    let Some(records) = lookup_path(context, &choose.list) else {
+        return Vec::new();
+    };
+    let name = choose
+        .describe
+        .first()
+        .map(String::as_str)
+        .unwrap_or("name");
+    let mut names: Vec<String> = match records {
+        Value::Array(items) => items.iter().collect::<Vec<_>>(),
+        Value::Object(map) => map.values().collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .filter_map(|r| match &r[name] {
+        Value::String(s) => Some(s.replace('_', " ")),
+        _ => r[choose.value.as_str()].as_str().map(str::to_string),
+    })
+    .collect();
+    names.dedup();
+    names
+}
+
+impl Agent {
+    /// Why an answer is not a valid value for a slot: the config's `invalid:` template (with
+    /// `choices`, the names of the records to choose among, and `nothing_named`, whether the
+    /// answer said nothing about any of them), else the engine's own reason.
+    fn invalid_reason(
+        &self,
+        slot: &Slot,
+        answer: &str,
+        context: &Value,
+        lang: crate::understand::Lang,
+    ) -> String {
+        let Some(template) = &slot.invalid else {
+            return invalid_reason(slot, context, lang);
+        };
+        let choices = choice_names(slot, context).join(", ");
+        let nothing_named = nothing_named(slot, answer, context);
+        let mut with_choices = context.clone();
+        if let Value::Object(map) = &mut with_choices {
+            map.insert("choices".into(), choices.into());
+            map.insert("nothing_named".into(), nothing_named.into());
+        }
+        let said = self.render(template, &with_choices);
+        if said.is_empty() {
+            invalid_reason(slot, context, lang)
+        } else {
+            said
+        }
+    }
+}
+
+/// Whether an answer to a slot that chooses among records says nothing about any of them
+/// ("the desk lamp" for an order that holds a tea kettle): the customer may have another
+/// order in mind.
+fn nothing_named(slot: &Slot, answer: &str, context: &Value) -> bool {
+    slot.choose_from.as_ref().is_some_and(|choose| {
+        choose.replacing.is_none()
+            && lookup_path(context, &choose.list).is_some_and(|list| {
+                !Choices {
+                    list,
+                    value: &choose.value,
+                    describe: &choose.describe,
+                }
+                .touches(answer)
+            })
+    })
+}
+
+/// Why an answer is not a valid value for a slot, in the engine's own words.
 fn invalid_reason(slot: &Slot, context: &Value, lang: crate::understand::Lang) -> String {
     let say = |which: Phrase, fill: &str| phrase(which, lang).replace("{}", fill);
-    if let Some(custom) = &slot.invalid {
-        return custom.clone();
-    }
     // Choosing among the customer's records: say what there is to choose from.
-    if let Some(choose) = &slot.choose_from
-        && choose.replacing.is_none()
-        && let Some(records) = lookup_path(context, &choose.list)
+    if slot
+        .choose_from
+        .as_ref()
+        .is_some_and(|c| c.replacing.is_none())
     {
-        let name = choose
-            .describe
-            .first()
-            .map(String::as_str)
-            .unwrap_or("name");
-        let mut names: Vec<String> = match records {
-            Value::Array(items) => items.iter().collect::<Vec<_>>(),
-            Value::Object(map) => map.values().collect(),
-            _ => Vec::new(),
-        }
-        .into_iter()
-        .filter_map(|r| match &r[name] {
-            Value::String(s) => Some(s.replace('_', " ")),
-            _ => r[choose.value.as_str()].as_str().map(str::to_string),
-        })
-        .collect();
-        names.dedup();
+        let names = choice_names(slot, context);
         if !names.is_empty() {
             return say(Phrase::ChoicesAre, &names.join(", "));
         }
@@ -898,7 +956,15 @@ impl Agent {
         };
         let mut said: Vec<String> = Vec::new();
         if let Some(reply) = self.absorb(conversation, &task, text, first, recorder) {
-            return reply;
+            // "The desk lamp" for an order that holds a tea kettle: the customer's other
+            // order that holds it, if exactly one does, is the one they mean.
+            match self
+                .look_elsewhere(conversation, &task, program, text, recorder)
+                .await
+            {
+                Some(found) => said.push(found),
+                None => return reply,
+            }
         }
         for _ in 0..MAX_INSTRUCTIONS_PER_TURN {
             let Some(run) = conversation.task.as_ref() else {
@@ -954,6 +1020,117 @@ impl Agent {
         } else {
             said.join("\n")
         }
+    }
+
+    /// When the answer to a choice names none of its records but the slot has `elsewhere`:
+    /// loads the records for each other value of the slot it was looked up with; when exactly
+    /// one holds what the answer names, the run goes on with that value from the start (a
+    /// correction the customer is told about and confirms with the rest). Returns what to
+    /// tell the customer.
+    async fn look_elsewhere(
+        &self,
+        conversation: &mut Conversation,
+        task: &TaskDef,
+        program: &[Instr],
+        text: &str,
+        recorder: &mut Recorder<'_>,
+    ) -> Option<String> {
+        /// The most other values looked through (each is one read).
+        const MAX_ELSEWHERE: usize = 10;
+        let run = conversation.task.as_ref()?;
+        let Awaiting::Slot { name } = &run.awaiting else {
+            return None;
+        };
+        let slot = task.slot(name)?;
+        let choose = slot.choose_from.as_ref()?;
+        let elsewhere = choose.elsewhere.as_ref()?;
+        if run.has_completed_write() {
+            return None;
+        }
+        let context = self.task_context(conversation);
+        if !nothing_named(slot, text, &context) {
+            return None;
+        }
+        let Instr::Call {
+            tool,
+            inputs,
+            save: Some(root),
+            write: false,
+            ..
+        } = program.get(elsewhere.lookup)?
+        else {
+            return None;
+        };
+        let held = context.get(&elsewhere.slot)?.clone();
+        let others: Vec<Value> = match lookup_path(&context, &elsewhere.among)? {
+            Value::Array(values) => values.clone(),
+            Value::Object(map) => map.keys().map(|k| Value::String(k.clone())).collect(),
+            _ => return None,
+        };
+        let mut found = Vec::new();
+        for other in others
+            .into_iter()
+            .filter(|v| *v != held)
+            .take(MAX_ELSEWHERE)
+        {
+            let mut there = context.clone();
+            there[elsewhere.slot.as_str()] = other.clone();
+            let Ok(records) = self
+                .step_call(
+                    conversation,
+                    elsewhere.lookup,
+                    tool,
+                    inputs,
+                    false,
+                    &there,
+                    recorder,
+                )
+                .await
+            else {
+                continue;
+            };
+            there[root.as_str()] = records.value;
+            let Some(list) = lookup_path(&there, &choose.list) else {
+                continue;
+            };
+            let choices = Choices {
+                list,
+                value: &choose.value,
+                describe: &choose.describe,
+            };
+            let names_some = if slot.is_list() {
+                !choices.many_named(text).is_empty()
+            } else {
+                choices.one(text).is_some()
+            };
+            if names_some {
+                found.push(other);
+            }
+        }
+        let [new] = found.as_slice() else {
+            return None;
+        };
+        let run = conversation.task.as_mut()?;
+        run.slots.insert(elsewhere.slot.clone(), new.clone());
+        run.results.clear();
+        run.confirmed.clear();
+        run.awaiting = Awaiting::Nothing;
+        run.switched_from.clear();
+        run.pc = 0;
+        recorder.emit(TurnEvent::TaskCorrected {
+            task: task.name.clone(),
+            slots: vec![elsewhere.slot.clone()],
+        });
+        let plain = |v: &Value| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        };
+        Some(
+            phrase(Phrase::FoundElsewhere, self.language(conversation))
+                .replace("{old}", &plain(&held))
+                .replace("{new}", &plain(new)),
+        )
     }
 
     /// Slot values the message gives that differ from the ones the run holds (a correction).
@@ -1043,6 +1220,9 @@ impl Agent {
                 run.results.clear();
                 run.confirmed.clear();
                 run.awaiting = Awaiting::Nothing;
+                // New details may lead to the task switched away from ("exchange" for a
+                // pending order is a change of items).
+                run.switched_from.clear();
                 run.pc = 0;
                 recorder.emit(TurnEvent::TaskCorrected {
                     task: task.name.clone(),
@@ -1129,11 +1309,15 @@ impl Agent {
                 }
                 if !answered {
                     run.awaiting = Awaiting::Slot { name: name.clone() };
-                    return Some(format!(
-                        "{} {}",
-                        invalid_reason(slot, &context, lang),
-                        slot.prompt
-                    ));
+                    let reason = self.invalid_reason(slot, text, &context, lang);
+                    // An answer about none of the records ("the desk lamp" for an order that
+                    // holds a tea kettle) is not asked for again: the same question would get
+                    // the same answer. What there is, said plainly, lets the customer see a
+                    // wrong order id, or pick.
+                    if nothing_named(slot, text, &context) {
+                        return Some(reason);
+                    }
+                    return Some(format!("{reason} {}", slot.prompt));
                 }
             }
         }

@@ -56,7 +56,8 @@ pub struct Slot {
     pub pattern: Option<regex::Regex>,
     /// The question.
     pub prompt: String,
-    /// What to say for an invalid answer.
+    /// The template that says why an answer is not valid (`{{ choices }}` lists the records
+    /// to choose among), if the config gives one.
     pub invalid: Option<String>,
     /// Trusted source that fills it.
     pub from: Option<BoundSource>,
@@ -79,6 +80,19 @@ pub struct ChooseFrom {
     pub aliases: Vec<(String, String)>,
     /// Replacements for another list slot's values.
     pub replacing: Option<Replacing>,
+    /// Where else the records may be.
+    pub elsewhere: Option<Elsewhere>,
+}
+
+/// Where else a choice's records may be (see `RawElsewhere`).
+#[derive(Debug)]
+pub struct Elsewhere {
+    /// The slot the records were looked up with.
+    pub slot: String,
+    /// Path of that slot's other values.
+    pub among: String,
+    /// The read instruction that loads the records (its `save` is the list's first name).
+    pub lookup: usize,
 }
 
 /// How replacements are found (see `RawReplacing`).
@@ -244,6 +258,45 @@ impl Compiler<'_> {
             );
         }
         name
+    }
+
+    /// Checks `choose_from.elsewhere`: its slot is collected earlier, and an earlier read saves
+    /// the records' first name (`order` of `order.items`).
+    #[allow(clippy::too_many_arguments)]
+    fn elsewhere(
+        &mut self,
+        task: &str,
+        slot: &str,
+        list: &str,
+        raw: &crate::config::raw::RawElsewhere,
+        program: &[Instr],
+        slots: &BTreeSet<String>,
+        at: crate::config::Position,
+    ) -> Option<Elsewhere> {
+        if !slots.contains(&raw.slot) {
+            self.problems.add(
+                at,
+                format!("task `{task}`: slot `{slot}`: `elsewhere.slot` `{}` is not collected before it", raw.slot),
+                "name the slot the records were looked up with, e.g. `order_id`",
+            );
+            return None;
+        }
+        let root = list.split('.').next().unwrap_or_default();
+        let lookup = program.iter().rposition(|i| {
+            matches!(i, Instr::Call { save: Some(s), write: false, for_each: None, .. } if s == root)
+        });
+        if lookup.is_none() {
+            self.problems.add(
+                at,
+                format!("task `{task}`: slot `{slot}`: `elsewhere` needs an earlier read that saves `{root}`"),
+                "load the records with a `call` of a read tool and `save` them, e.g. `save: order`",
+            );
+        }
+        Some(Elsewhere {
+            slot: raw.slot.clone(),
+            among: raw.among.clone(),
+            lookup: lookup?,
+        })
     }
 
     /// Compiles one task; reports every problem.
@@ -487,6 +540,9 @@ impl Compiler<'_> {
                                 groups: r.groups.clone(),
                                 members: r.members.clone(),
                             }),
+                            elsewhere: choose.elsewhere.as_ref().and_then(|e| {
+                                self.elsewhere(task, &c.slot, &choose.list, e, program, slots, at)
+                            }),
                         }
                     });
                     slots.insert(c.slot.clone());
@@ -495,7 +551,10 @@ impl Compiler<'_> {
                         property,
                         pattern,
                         prompt: c.prompt.clone(),
-                        invalid: c.invalid.clone(),
+                        invalid: c
+                            .invalid
+                            .as_ref()
+                            .map(|text| self.template(format!("{id}.invalid"), text, at)),
                         from,
                         synonyms: c
                             .synonyms

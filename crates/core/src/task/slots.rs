@@ -51,7 +51,13 @@ impl Agent {
                     describe: &choose.describe,
                 };
                 if slot.is_list() {
-                    let many = choices.many(text);
+                    // Details alone ("the grey one") pick a record only in the answer to
+                    // this question: elsewhere they may describe the replacement wanted.
+                    let many = if asked {
+                        choices.many(text)
+                    } else {
+                        choices.many_named(text)
+                    };
                     if !many.is_empty() {
                         return Some(Value::Array(many));
                     }

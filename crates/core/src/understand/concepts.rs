@@ -164,6 +164,21 @@ const CONCEPTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        // "Update where my order is being shipped": the order's shipping address.
+        "order shipping address",
+        &[
+            "where my order is being shipped",
+            "where my order is shipped",
+            "where my order ships",
+            "where my order goes",
+            "where my order is going",
+            "where my package goes",
+            "where my package is going",
+            "where the order is shipped",
+            "where the order goes",
+        ],
+    ),
+    (
         // Where an order should go: "it should go to …", "moet naar …", "doit aller au …".
         "shipping address",
         &[

@@ -40,6 +40,9 @@ pub enum Phrase {
     SignInFirst,
     /// An answer names none of the customer's records: `{}` is the list to choose from.
     ChoicesAre,
+    /// What the customer named is not in the records of `{old}` but in those of `{new}`,
+    /// which the task goes on with.
+    FoundElsewhere,
     /// An answer is none of the allowed values: `{}` is the list.
     ChooseOneOf,
     /// An answer is not an email address.
@@ -79,6 +82,19 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
         (ChoicesAre, Fr) => "Je n'ai pas su lequel vous voulez dire ; les choix sont : {}.",
         (ChoicesAre, Es) => "No he sabido a cuál se refiere; las opciones son: {}.",
         (ChoicesAre, Nl) => "Ik kon niet zien welke u bedoelt; de keuzes zijn: {}.",
+        (FoundElsewhere, En) => {
+            "That isn't in {old}, but it is in {new}, so I'll go on with {new}."
+        }
+        (FoundElsewhere, De) => {
+            "Das ist nicht in {old}, aber in {new}; ich mache also mit {new} weiter."
+        }
+        (FoundElsewhere, Fr) => {
+            "Ce n'est pas dans {old}, mais dans {new} ; je continue donc avec {new}."
+        }
+        (FoundElsewhere, Es) => "Eso no está en {old}, sino en {new}; sigo entonces con {new}.",
+        (FoundElsewhere, Nl) => {
+            "Dat zit niet in {old}, maar wel in {new}; ik ga dus verder met {new}."
+        }
         (ChooseOneOf, En) => "Please choose one of: {}.",
         (ChooseOneOf, De) => "Bitte wählen Sie eines davon: {}.",
         (ChooseOneOf, Fr) => "Veuillez choisir parmi : {}.",

@@ -1160,6 +1160,23 @@ impl Choices<'_> {
         }
     }
 
+    /// Whether the text names any of the records: a word of a name, or a record's own value.
+    /// Text that does not may be about records elsewhere (an item of another order).
+    pub fn touches(&self, text: &str) -> bool {
+        let message = words(text);
+        let Some(name_field) = self.describe.first() else {
+            return false;
+        };
+        self.records().iter().any(|r| {
+            field_words(r, name_field)
+                .iter()
+                .any(|w| word_in(w, &message))
+                || r.get(self.value)
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| message.contains(&fold(id)))
+        })
+    }
+
     /// The one record the text describes best (its name and details), when one stands out.
     pub fn one(&self, text: &str) -> Option<Value> {
         let message = words(text);
@@ -1195,6 +1212,16 @@ impl Choices<'_> {
     /// are in the text (at least half of them, and its last one); where several records share
     /// a name, details in the text ("the black one") keep those that fit them best.
     pub fn many(&self, text: &str) -> Vec<Value> {
+        self.pick(text, true)
+    }
+
+    /// The records the text names by name or id, never by details alone ("the black one"):
+    /// details may describe something else (the replacement wanted, another order's item).
+    pub fn many_named(&self, text: &str) -> Vec<Value> {
+        self.pick(text, false)
+    }
+
+    fn pick(&self, text: &str, details_alone: bool) -> Vec<Value> {
         let message = words(text);
         let Some(name_field) = self.describe.first() else {
             return Vec::new();
@@ -1269,10 +1296,24 @@ impl Choices<'_> {
         if named.is_empty() && by_id.is_empty() && message.contains("all") {
             return all();
         }
-        // "The grey one": no name, details that fit one record only.
+        // "The grey one": no name, details that fit one record only — among records that
+        // share their name with another (the two pet beds). Details alone do not pick a record
+        // of a name of its own: "the wristwatch in black" for an order without a wristwatch
+        // is not its black water bottle.
         if named.is_empty() && by_id.is_empty() {
-            let mut scored: Vec<(usize, &Value)> =
-                records.iter().map(|r| (detail(r), *r)).collect();
+            if !details_alone {
+                return Vec::new();
+            }
+            let namesake = |r: &Value| {
+                records.iter().any(|o| {
+                    !std::ptr::eq(*o, r) && o[name_field.as_str()] == r[name_field.as_str()]
+                })
+            };
+            let mut scored: Vec<(usize, &Value)> = records
+                .iter()
+                .filter(|r| namesake(r))
+                .map(|r| (detail(r), *r))
+                .collect();
             scored.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
             return match scored.as_slice() {
                 [(best, record), rest @ ..]
@@ -2152,6 +2193,21 @@ mod tests {
         assert_eq!(choices.many("the pet bed"), Vec::<Value>::new());
         assert_eq!(choices.many("the pet beds"), [json!("g"), json!("b")]);
         assert_eq!(choices.many("beide Pet Beds"), [json!("g"), json!("b")]);
+        // Details alone pick among namesakes only, and only where they may.
+        assert_eq!(choices.many_named("the grey one"), Vec::<Value>::new());
+        assert!(choices.touches("the pet bed") && !choices.touches("the grey wristwatch"));
+        let mixed = json!([
+            {"name": "Water Bottle", "item_id": "w", "options": {"color": "blue"}},
+            {"name": "Bookshelf", "item_id": "s", "options": {"color": "black"}}
+        ]);
+        let choices = Choices {
+            list: &mixed,
+            value: "item_id",
+            describe: &describe,
+        };
+        assert_eq!(choices.many("the black wristwatch"), Vec::<Value>::new());
+        assert_eq!(choices.many("the black bookshelf"), [json!("s")]);
+        assert!(!choices.touches("the black wristwatch"));
         let smart = json!([
             {"name": "Smart Watch", "item_id": "w"},
             {"name": "Smart Thermostat", "item_id": "t"}
