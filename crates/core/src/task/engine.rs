@@ -218,6 +218,14 @@ fn invalid_reason(slot: &Slot, context: &Value, lang: crate::understand::Lang) -
     }
 }
 
+/// What looking for the records a customer named in other orders found.
+enum Elsewhere {
+    /// In exactly one: the task goes on with it; what to tell the customer.
+    GoOn(String),
+    /// In several: the question that asks which.
+    Ask(String),
+}
+
 pub(crate) enum Flow {
     /// Stop and answer (waiting for the customer, or the task ended).
     Stop,
@@ -962,7 +970,8 @@ impl Agent {
                 .look_elsewhere(conversation, &task, program, text, recorder)
                 .await
             {
-                Some(found) => said.push(found),
+                Some(Elsewhere::GoOn(found)) => said.push(found),
+                Some(Elsewhere::Ask(question)) => return question,
                 None => return reply,
             }
         }
@@ -1025,8 +1034,8 @@ impl Agent {
     /// When the answer to a choice names none of its records but the slot has `elsewhere`:
     /// loads the records for each other value of the slot it was looked up with; when exactly
     /// one holds what the answer names, the run goes on with that value from the start (a
-    /// correction the customer is told about and confirms with the rest). Returns what to
-    /// tell the customer.
+    /// correction the customer is told about and confirms with the rest); when several do,
+    /// the customer is asked which.
     async fn look_elsewhere(
         &self,
         conversation: &mut Conversation,
@@ -1034,7 +1043,7 @@ impl Agent {
         program: &[Instr],
         text: &str,
         recorder: &mut Recorder<'_>,
-    ) -> Option<String> {
+    ) -> Option<Elsewhere> {
         /// The most other values looked through (each is one read).
         const MAX_ELSEWHERE: usize = 10;
         let run = conversation.task.as_ref()?;
@@ -1107,8 +1116,24 @@ impl Agent {
                 found.push(other);
             }
         }
-        let [new] = found.as_slice() else {
-            return None;
+        let plain = |v: &Value| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        };
+        let lang = self.language(conversation);
+        let new = match found.as_slice() {
+            [] => return None,
+            [new] => new,
+            // In several: the customer says which (an id in the answer is a correction).
+            several => {
+                let list: Vec<String> = several.iter().map(plain).collect();
+                return Some(Elsewhere::Ask(
+                    phrase(Phrase::FoundInSeveral, lang)
+                        .replace("{old}", &plain(&held))
+                        .replace("{list}", &list.join(", ")),
+                ));
+            }
         };
         let run = conversation.task.as_mut()?;
         run.slots.insert(elsewhere.slot.clone(), new.clone());
@@ -1121,16 +1146,11 @@ impl Agent {
             task: task.name.clone(),
             slots: vec![elsewhere.slot.clone()],
         });
-        let plain = |v: &Value| {
-            v.as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| v.to_string())
-        };
-        Some(
-            phrase(Phrase::FoundElsewhere, self.language(conversation))
+        Some(Elsewhere::GoOn(
+            phrase(Phrase::FoundElsewhere, lang)
                 .replace("{old}", &plain(&held))
                 .replace("{new}", &plain(new)),
-        )
+        ))
     }
 
     /// Slot values the message gives that differ from the ones the run holds (a correction).

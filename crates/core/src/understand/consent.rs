@@ -122,15 +122,15 @@ pub(super) fn classify(
         every.iter().any(|v| n.has_any(pick(v)))
     };
     // "no problem", "of course": affirming phrases that hold a negation word.
+    // Their longer words may slip ("sin problea", "no porblem"); the negation word itself
+    // must be written as it is.
     let mut cleaned = normal.clone();
     for v in &every {
         for phrase in v.harmless {
-            let needle = format!(" {phrase} ");
-            while cleaned.joined.contains(&needle) {
-                cleaned.joined = cleaned.joined.replacen(&needle, " ok ", 1);
-            }
+            cleaned.tokens = replace_harmless(&cleaned.tokens, phrase);
         }
     }
+    cleaned.joined = format!(" {} ", cleaned.tokens.join(" "));
     soften_dutch_maar(&mut cleaned);
     cleaned.tokens = cleaned
         .joined
@@ -363,6 +363,28 @@ fn known_word(token: &str) -> bool {
     })
 }
 
+/// The tokens with every occurrence of a harmless phrase ("no problem") replaced by "ok"; a
+/// word of five letters or more may have slipped.
+fn replace_harmless(tokens: &[String], phrase: &str) -> Vec<String> {
+    let words: Vec<&str> = phrase.split(' ').collect();
+    let fits = |token: &str, word: &str| {
+        token == word || (word.chars().count() >= 5 && slip_of(token, word))
+    };
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let here = &tokens[i..];
+        if here.len() >= words.len() && words.iter().zip(here).all(|(w, t)| fits(t, w)) {
+            out.push("ok".to_string());
+            i += words.len();
+        } else {
+            out.push(tokens[i].clone());
+            i += 1;
+        }
+    }
+    out
+}
+
 /// A slip of the fingers on `word`: one letter dropped ("god") or two neighbours swapped
 /// ("colo", "ahaed") — not a letter changed or added, which makes other words ("skip", "hour").
 pub(super) fn slip_of(token: &str, word: &str) -> bool {
@@ -546,6 +568,20 @@ mod tests {
             Lang::En,
             Consent::Unclear,
             &["yes bit", "sounds god", "ok mabye", "ok fi you can"],
+        );
+        // A slip in the long word of an affirming phrase that holds a negation word.
+        check(
+            Lang::Es,
+            Consent::Yes,
+            &["va, sin problea", "va sin prbolema", "sí, sin prolbema"],
+        );
+        check(Lang::En, Consent::Yes, &["ok no porblem"]);
+        // The negation word itself must be written as it is, and a refusal next to the
+        // phrase is never a yes.
+        check(Lang::En, Consent::Unclear, &["ok noo problem"]);
+        assert_ne!(
+            consent("sin problea, pero no lo haga", Lang::Es, None),
+            Consent::Yes
         );
     }
 

@@ -43,6 +43,9 @@ pub enum Phrase {
     /// What the customer named is not in the records of `{old}` but in those of `{new}`,
     /// which the task goes on with.
     FoundElsewhere,
+    /// What the customer named is not in the records of `{old}` but in those of each of
+    /// `{list}`: which one?
+    FoundInSeveral,
     /// An answer is none of the allowed values: `{}` is the list.
     ChooseOneOf,
     /// An answer is not an email address.
@@ -95,6 +98,15 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
         (FoundElsewhere, Nl) => {
             "Dat zit niet in {old}, maar wel in {new}; ik ga dus verder met {new}."
         }
+        (FoundInSeveral, En) => {
+            "That isn't in {old}, but it is in each of {list}: which one do you mean?"
+        }
+        (FoundInSeveral, De) => "Das ist nicht in {old}, aber in {list}: welche meinen Sie?",
+        (FoundInSeveral, Fr) => {
+            "Ce n'est pas dans {old}, mais dans {list} : laquelle voulez-vous dire ?"
+        }
+        (FoundInSeveral, Es) => "Eso no está en {old}, sino en {list}: ¿a cuál se refiere?",
+        (FoundInSeveral, Nl) => "Dat zit niet in {old}, maar wel in {list}: welke bedoelt u?",
         (ChooseOneOf, En) => "Please choose one of: {}.",
         (ChooseOneOf, De) => "Bitte wählen Sie eines davon: {}.",
         (ChooseOneOf, Fr) => "Veuillez choisir parmi : {}.",

@@ -956,6 +956,21 @@ impl Address {
             .map(|(i, _)| i)
             .take(8)
             .collect();
+        // "My ZIP is 28243 the order should go to 159 Hickory Lane, …": a number whose street
+        // would run on, words later, into another house number before any comma is not where
+        // the address starts.
+        let starts: Vec<usize> = starts
+            .iter()
+            .copied()
+            .filter(|&s| {
+                let part_end = text[s..]
+                    .find([',', ';', '\n'])
+                    .map_or(text.len(), |e| s + e);
+                !starts
+                    .iter()
+                    .any(|&t| t > s && t < part_end && text[s..t].split_whitespace().count() >= 3)
+            })
+            .collect();
         let parsed: Vec<Address> = starts
             .iter()
             .map(|s| Self::parse_from(text, Some(*s)))
@@ -1915,6 +1930,12 @@ mod tests {
         assert_eq!(b.address1.as_deref(), Some("12 Elm Street"));
         assert_eq!(b.city.as_deref(), Some("Austin"));
         assert!(b.is_complete());
+        // A postal code said before, with no comma between it and the address.
+        let run_on = Address::parse(
+            "mi código postal es 28243 el pedido #W5270061 debería ir a 159 Hickory Lane, Suite 995, Charlotte, NC 28243, USA",
+        );
+        assert_eq!(run_on.address1.as_deref(), Some("159 Hickory Lane"));
+        assert_eq!(run_on.address2.as_deref(), Some("Suite 995"));
         let ordinal = Address::parse("2100 1st Avenue, Apt 301, Seattle, WA 98121, USA");
         assert_eq!(ordinal.address1.as_deref(), Some("2100 1st Avenue"));
         let lower = Address::parse("1200 elm street apt 4, austin tx 78701, usa");
