@@ -39,9 +39,41 @@ impl NameLookup for SystemLookup {
     }
 }
 
+/// The IPv4 address an IPv6 address embeds, where the network would deliver it to that IPv4
+/// host: IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d` (deprecated), NAT64
+/// `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4 `2002:AABB:CCDD::/48`, and Teredo `2001::/32`
+/// (the client address, stored inverted).
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    // `::` and `::1` are IPv6's own unspecified and loopback addresses.
+    if s[..6] == [0; 6] && u32::from(low) > 1 {
+        return Some(low);
+    }
+    // NAT64: the well-known `64:ff9b::/96` and the local-use `64:ff9b:1::/48`.
+    if s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1) {
+        return Some(low);
+    }
+    if s[0] == 0x2002 {
+        return Some(Ipv4Addr::new(
+            (s[1] >> 8) as u8,
+            s[1] as u8,
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+        ));
+    }
+    if s[0] == 0x2001 && s[1] == 0 {
+        return Some(Ipv4Addr::from(!u32::from(low)));
+    }
+    None
+}
+
 fn unmap(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        IpAddr::V6(v6) => embedded_v4(v6).map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
     }
 }
@@ -90,6 +122,10 @@ pub fn check_address(ip: IpAddr, policy: &OutboundPolicy) -> Result<(), Refused>
             }
             if v6.is_unspecified() || v6.is_multicast() {
                 return refuse("not a unicast address");
+            }
+            // Site-local `fec0::/10` is deprecated (RFC 3879) and still private where used.
+            if (first & 0xffc0) == 0xfec0 {
+                return refuse("deprecated site-local addresses are never allowed");
             }
             if v6.is_loopback() {
                 return if policy.allow_loopback {
@@ -202,6 +238,15 @@ mod tests {
             "::ffff:169.254.169.254",
             "100.100.100.200",
             "0.0.0.0",
+            // IPv6 forms that reach an IPv4 host: NAT64, local NAT64, 6to4, IPv4-compatible,
+            // Teredo (client 169.254.169.254, stored inverted).
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::169.254.169.254",
+            "64:ff9b:1::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "::169.254.169.254",
+            "2001:0:4136:e378:8000:63bf:5601:5601",
+            "fec0::1",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(check_address(ip, &policy(true, true)).is_err(), "{ip}");
@@ -218,11 +263,20 @@ mod tests {
             "172.16.0.1",
             "fc00::1",
             "100.64.0.1",
+            "64:ff9b::10.0.0.1",
+            "2002:c0a8:101::1",
+            "::ffff:127.0.0.1",
+            "::10.1.2.3",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(check_address(ip, &policy(false, false)).is_err(), "{ip}");
             assert!(check_address(ip, &policy(true, true)).is_ok(), "{ip}");
         }
-        assert!(check_address("93.184.216.34".parse().unwrap(), &policy(false, false)).is_ok());
+        for public in ["93.184.216.34", "64:ff9b::93.184.216.34", "2606:4700::1111"] {
+            assert!(
+                check_address(public.parse().unwrap(), &policy(false, false)).is_ok(),
+                "{public}"
+            );
+        }
     }
 }

@@ -270,7 +270,11 @@ impl ToolRunner for HttpToolRunner {
                         if result.is_ok() || !retryable || attempt > retries {
                             break result;
                         }
-                        tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
+                        let backoff = self
+                            .backoff
+                            .saturating_mul(2u32.saturating_pow(attempt - 1))
+                            .min(std::time::Duration::from_secs(30));
+                        tokio::time::sleep(backoff).await;
                     }
                     .inspect(|_| record.attempts = attempt)
                     .inspect_err(|_| record.attempts = attempt)

@@ -161,3 +161,12 @@ fn elsewhere_needs_an_earlier_slot_and_read() {
     );
     insta::assert_snapshot!(check(&yaml));
 }
+
+#[test]
+fn retries_are_bounded() {
+    let yaml = format!(
+        "agent:\n  name: shop\n  model:\n    provider: openai\n    max_retries: 40\n{}    retries: 32\n",
+        TOOL.trim_end_matches('\n').to_string() + "\n"
+    );
+    insta::assert_snapshot!(check(&yaml));
+}

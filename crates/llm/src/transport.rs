@@ -12,6 +12,9 @@ use switchboard_core::secret::{Redactor, Secret};
 
 use crate::BuildError;
 
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
 /// Settings for one provider's HTTP calls.
 pub struct Transport {
     pub client: reqwest::Client,
@@ -68,17 +71,15 @@ impl Transport {
                         .and_then(|v| v.parse::<u64>().ok())
                         .map(|s| Duration::from_secs(s.min(10)));
                     let text = response.text().await.unwrap_or_default();
-                    let message: String = serde_json::from_str::<Value>(&text)
+                    let message = serde_json::from_str::<Value>(&text)
                         .ok()
                         .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-                        .unwrap_or(text)
-                        .chars()
-                        .take(300)
-                        .collect();
+                        .unwrap_or(text);
                     if !retryable || attempt >= self.max_retries {
+                        // Redacted before it is cut: a cut secret would escape the redactor.
                         return Err(ModelError::Status {
                             status,
-                            message: self.redactor.redact(&message),
+                            message: self.redactor.redact(&message).chars().take(300).collect(),
                         });
                     }
                     retry_after
@@ -95,7 +96,11 @@ impl Transport {
                     None
                 }
             };
-            tokio::time::sleep(retry_after.unwrap_or(self.backoff * 2u32.pow(attempt))).await;
+            let backoff = self
+                .backoff
+                .saturating_mul(2u32.saturating_pow(attempt))
+                .min(MAX_BACKOFF);
+            tokio::time::sleep(retry_after.unwrap_or(backoff)).await;
             attempt += 1;
         }
     }

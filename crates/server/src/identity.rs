@@ -39,6 +39,8 @@ pub struct Established {
 #[derive(Deserialize)]
 struct Claims {
     email: Option<String>,
+    /// `false` (as identity providers mark an address not yet confirmed) is not verified.
+    email_verified: Option<bool>,
 }
 
 fn anonymous(note: impl Into<String>) -> Established {
@@ -136,14 +138,21 @@ fn verify_jwt(config: &IdentityConfig, token: &str) -> Result<String, String> {
     let mut validation = Validation::new(header.alg);
     validation.validate_nbf = true;
     validation.leeway = 30;
-    validation.set_required_spec_claims(&["exp"]);
+    // A configured issuer or audience is a required claim: a token without it is refused,
+    // not waved through.
+    let mut required = vec!["exp"];
     match &jwt.audience {
-        Some(aud) => validation.set_audience(&[aud]),
+        Some(aud) => {
+            validation.set_audience(&[aud]);
+            required.push("aud");
+        }
         None => validation.validate_aud = false,
     }
     if let Some(iss) = &jwt.issuer {
         validation.set_issuer(&[iss]);
+        required.push("iss");
     }
+    validation.set_required_spec_claims(&required);
     let data =
         jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => "expired".to_string(),
@@ -151,8 +160,14 @@ fn verify_jwt(config: &IdentityConfig, token: &str) -> Result<String, String> {
             jsonwebtoken::errors::ErrorKind::InvalidSignature => "bad signature".to_string(),
             jsonwebtoken::errors::ErrorKind::InvalidAudience => "wrong audience".to_string(),
             jsonwebtoken::errors::ErrorKind::InvalidIssuer => "wrong issuer".to_string(),
+            jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(claim) => {
+                format!("missing required claim `{claim}`")
+            }
             _ => format!("invalid: {e}"),
         })?;
+    if data.claims.email_verified == Some(false) {
+        return Err("the email is not verified (`email_verified: false`)".into());
+    }
     data.claims
         .email
         .ok_or_else(|| "no `email` claim".to_string())

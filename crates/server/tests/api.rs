@@ -413,6 +413,23 @@ async fn identity_proofs_verify_or_fall_back_to_anonymous() {
             "not valid yet",
         ),
         (json!({"token": "not.a.jwt"}), "malformed"),
+        // The configured issuer and audience are required claims, for every algorithm.
+        (
+            json!({"token": rs256(json!({"email": email, "exp": now() + 300}))}),
+            "missing required claim",
+        ),
+        (
+            json!({"token": rs256(json!({"email": email, "exp": now() + 300, "aud": "switchboard"}))}),
+            "missing required claim",
+        ),
+        (
+            json!({"token": hs256(json!({"email": email, "exp": now() + 300, "iss": "acme"}), JWT_SECRET)}),
+            "missing required claim",
+        ),
+        (
+            json!({"token": rs256(json!({"email": email, "email_verified": false, "exp": now() + 300, "aud": "switchboard", "iss": "acme"}))}),
+            "not verified",
+        ),
         (
             json!({"email": email, "channel_key": "guessed-key"}),
             "unknown channel key",

@@ -113,9 +113,9 @@ pub struct RawModel {
     /// Per-request timeout in seconds (default 60).
     #[serde(default)]
     pub timeout_secs: Option<u64>,
-    /// Retries on 429 and 5xx, with backoff (default 2).
+    /// Retries on 429 and 5xx, with backoff (default 2, at most 10).
     #[serde(default)]
-    pub max_retries: Option<u32>,
+    pub max_retries: Option<Located<u32>>,
     /// Stream responses (default true).
     #[serde(default)]
     pub stream: Option<bool>,
@@ -238,9 +238,10 @@ pub struct RawTool {
     /// Timeout in milliseconds (default 10000).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
-    /// Retries for a read on connection errors, timeouts, 429 and 5xx (default 2; writes never).
+    /// Retries for a read on connection errors, timeouts, 429 and 5xx (default 2, at most 10;
+    /// writes never).
     #[serde(default)]
-    pub retries: Option<u32>,
+    pub retries: Option<Located<u32>>,
     /// Whether the API honours `Idempotency-Key` (default true; writes only).
     #[serde(default)]
     pub idempotency_keys: Option<bool>,

@@ -48,7 +48,26 @@ fn template_hint(error: &TemplateError) -> &'static str {
     }
 }
 
+/// The most retries a model or tool may have (each waits twice as long as the one before).
+const MAX_RETRIES: u32 = 10;
+
 impl Resolver<'_> {
+    /// A retry count (default 2); more than [`MAX_RETRIES`] is a config error.
+    fn retries(&mut self, given: Option<&Located<u32>>, what: &str) -> u32 {
+        match given {
+            Some(n) if n.value > MAX_RETRIES => {
+                self.problems.add(
+                    n.at,
+                    format!("{what}: {} is more than {MAX_RETRIES}", n.value),
+                    "retries back off exponentially; use at most 10 (2 is the default)",
+                );
+                MAX_RETRIES
+            }
+            Some(n) => n.value,
+            None => 2,
+        }
+    }
+
     fn secret(&mut self, value: &Located<String>, what: &str) -> Option<Secret> {
         match Template::compile(value, References::Secret, false, self.env) {
             Ok(template) => {
@@ -327,7 +346,7 @@ fn resolve_model(r: &mut Resolver<'_>, m: &raw::RawModel) -> ModelConfig {
         model: m.model.clone().unwrap_or_else(|| default_model.to_string()),
         api_key,
         timeout: Duration::from_secs(m.timeout_secs.unwrap_or(60)),
-        max_retries: m.max_retries.unwrap_or(2),
+        max_retries: r.retries(m.max_retries.as_ref(), "model max_retries"),
         stream: m.stream.unwrap_or(true),
         temperature: m.temperature,
         max_tokens: m.max_tokens.unwrap_or(1024),
@@ -639,7 +658,10 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
         retries: if t.effect == Effect::Write {
             0
         } else {
-            t.retries.unwrap_or(2)
+            r.retries(
+                t.retries.as_ref(),
+                &format!("tool `{}`: retries", t.name.value),
+            )
         },
         idempotency_keys: t.idempotency_keys.unwrap_or(true),
         identifies,
