@@ -132,6 +132,8 @@ struct Shop {
     latency_ms: std::sync::atomic::AtomicU64,
     /// When set, the next effective write is applied, reported here, and never answered.
     stall_next_write: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    /// When set, the next effective write is applied and then answered 500.
+    fail_next_write: std::sync::atomic::AtomicBool,
 }
 
 impl Shop {
@@ -163,6 +165,12 @@ impl Shop {
                 .insert(key, result.clone());
         }
         self.wrote().await;
+        if self
+            .fail_next_write
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
         Json(result).into_response()
     }
 
@@ -215,6 +223,14 @@ impl ShopHandle {
         let (tx, rx) = tokio::sync::oneshot::channel();
         *self.shop.stall_next_write.lock().expect("lock") = Some(tx);
         rx
+    }
+
+    /// The next effective write is applied, then answered `500` (the client cannot tell
+    /// whether it was made).
+    pub fn fail_next_write_after_applying(&self) {
+        self.shop
+            .fail_next_write
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Makes every answer take this long.
@@ -275,6 +291,7 @@ pub async fn start_with_pending_orders(api_key: &str, extra: usize) -> std::io::
         meetings: Mutex::new(Vec::new()),
         effective_writes: std::sync::atomic::AtomicUsize::new(0),
         stall_next_write: Mutex::new(None),
+        fail_next_write: std::sync::atomic::AtomicBool::new(false),
         latency_ms: std::sync::atomic::AtomicU64::new(0),
     });
     let app = Router::new()

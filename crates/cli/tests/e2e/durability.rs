@@ -154,6 +154,39 @@ async fn killed_after_the_write_reached_the_backend_the_restart_finishes_it_once
 }
 
 #[tokio::test]
+async fn never_mind_after_a_crash_mid_write_says_it_may_be_made_and_hands_off() {
+    let shop = shop().await;
+    let (_dir, store) = temp_store();
+    let mut chat = Chat::start(&shop.url(), &store, "crash-2");
+    chat.say("cancel my order W1000002").await;
+    chat.say("ordered by mistake").await;
+    let reached = shop.stall_next_write();
+    chat.send("yes").await;
+    tokio::time::timeout(Duration::from_secs(30), reached)
+        .await
+        .expect("the write reaches the shop")
+        .unwrap();
+    chat.child.kill().await.unwrap();
+    assert_eq!(shop.effective_writes(), 1);
+
+    // The customer, not knowing, takes it back: the sent write is not silently dropped.
+    let mut restarted = Chat::start(&shop.url(), &store, "crash-2");
+    let turn = restarted.say("never mind").await;
+    let reply = turn["reply"].as_str().unwrap();
+    assert!(reply.contains("may already have been made"), "{reply}");
+    assert!(!reply.contains("stopped"), "{reply}");
+    let handed_off = turn["events"].as_array().unwrap().iter().any(|e| {
+        e["type"] == "handed_off"
+            && e["summary"]
+                .as_str()
+                .unwrap()
+                .contains("outcome is unknown")
+    });
+    assert!(handed_off, "{turn}");
+    assert_eq!(shop.effective_writes(), 1, "nothing sent again");
+}
+
+#[tokio::test]
 async fn without_idempotency_keys_an_interrupted_write_is_handed_off_not_guessed() {
     let shop = shop().await;
     let yaml = std::fs::read_to_string(SHOP_YAML).unwrap().replace(

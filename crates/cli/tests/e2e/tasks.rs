@@ -571,6 +571,41 @@ async fn the_engine_refuses_unconfirmed_changed_and_out_of_task_writes_from_the_
 }
 
 #[tokio::test]
+async fn a_write_the_model_proposes_again_after_a_500_goes_out_with_the_same_key() {
+    let shop = shop().await;
+    let yaml = format!("{}{GUIDED_TASK}", shop_yaml());
+    let config = config(&yaml, &vars(&shop.url(), &[]));
+    let cancel = json!({"order_id": "W1000002", "reason": "other"});
+    let model = ScriptedModel::new(vec![
+        call("start_task", json!({"task": "guided_cancel"})),
+        call("submit_cancellation", cancel.clone()),
+        // "yes": the write goes out; the shop applies it and answers 500.
+        call("submit_cancellation", cancel.clone()),
+        say("That failed; shall I try again?"),
+        // "yes, try again": the model proposes the same write again.
+        call("submit_cancellation", cancel.clone()),
+        // "yes": confirmed again, sent again.
+        call("submit_cancellation", cancel.clone()),
+        say("Done."),
+    ]);
+    let agent = agent(config, model);
+    let mut conversation = Conversation::new("g-retry", alice());
+    play(&agent, &mut conversation, &["cancel W1000002 for me"]).await;
+    shop.fail_next_write_after_applying();
+    play(&agent, &mut conversation, &["yes"]).await;
+    let (replies, _) = play(&agent, &mut conversation, &["yes, try again"]).await;
+    assert!(replies[0].starts_with("Just to confirm"), "{}", replies[0]);
+    play(&agent, &mut conversation, &["yes"]).await;
+    let posts = writes(&shop);
+    assert_eq!(posts.len(), 2, "sent, then re-sent");
+    assert_eq!(
+        posts[0].headers["idempotency-key"], posts[1].headers["idempotency-key"],
+        "one logical write, one key"
+    );
+    assert_eq!(shop.effective_writes(), 1, "applied once");
+}
+
+#[tokio::test]
 async fn with_a_model_the_engine_asks_it_to_read_unclear_answers_and_validates_its_proposals() {
     let shop = shop().await;
     let model = ScriptedModel::new(vec![

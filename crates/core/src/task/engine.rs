@@ -563,6 +563,9 @@ impl Agent {
         );
         if self.config.agent.vocabulary.is_cancel(text) {
             conversation.queued.clear();
+            if let Some(reply) = self.possibly_made(conversation, text, recorder) {
+                return reply;
+            }
             self.end_task(conversation, "cancelled", recorder);
             return phrase(Phrase::Stopped, lang).into();
         }
@@ -1153,6 +1156,26 @@ impl Agent {
         ))
     }
 
+    /// A cancel or a correction while a write was sent and its outcome is unknown (a crash
+    /// or a timeout after sending): the change may already have been made, so it is neither
+    /// dropped nor sent again under other inputs — the customer is told, and a person checks.
+    fn possibly_made(
+        &self,
+        conversation: &mut Conversation,
+        text: &str,
+        recorder: &mut Recorder<'_>,
+    ) -> Option<String> {
+        let run = conversation.task.as_ref()?;
+        let write = run.unsettled_write()?;
+        let summary = format!(
+            "Task `{}`: a change (`{}`) was sent and its outcome is unknown; the customer then wrote \u{201c}{}\u{201d}. Check whether it was made.",
+            run.task, write.tool, text
+        );
+        let lang = self.language(conversation);
+        let handed = self.hand_off(conversation, summary, recorder);
+        Some(format!("{} {handed}", phrase(Phrase::MayBeMade, lang)))
+    }
+
     /// Slot values the message gives that differ from the ones the run holds (a correction).
     fn changed_slots(
         &self,
@@ -1234,6 +1257,9 @@ impl Agent {
             if !changed.is_empty() {
                 if run.has_completed_write() {
                     return Some(phrase(Phrase::AlreadyDone, lang).into());
+                }
+                if run.unsettled_write().is_some() {
+                    return self.possibly_made(conversation, text, recorder);
                 }
                 let names = changed.iter().map(|(n, _)| n.clone()).collect();
                 run.slots.extend(changed);
@@ -1719,7 +1745,7 @@ impl Agent {
                 .await;
         }
         let digest = write_digest(tool, &prepared.inputs);
-        self.confirmed_write(conversation, &call_id, prepared, pc, &digest, recorder)
+        self.confirmed_write(conversation, &call_id, prepared, &digest, recorder)
             .await
     }
 
@@ -1737,9 +1763,8 @@ impl Agent {
             return CallEnd { content: json!({"error": {"kind": "refused", "message": "changes run only inside a task"}}).to_string(), reply: None };
         };
         if run.confirmed.contains(&digest) {
-            let step = run.write_count;
             let result = self
-                .confirmed_write(conversation, &call.id, prepared, step, &digest, recorder)
+                .confirmed_write(conversation, &call.id, prepared, &digest, recorder)
                 .await;
             return CallEnd {
                 content: result_content(&result).to_string(),
@@ -1800,7 +1825,6 @@ impl Agent {
         conversation: &mut Conversation,
         call_id: &str,
         mut prepared: PreparedCall,
-        step: usize,
         digest: &str,
         recorder: &mut Recorder<'_>,
     ) -> Result<Selected, CallFailure> {
@@ -1812,7 +1836,7 @@ impl Agent {
                 message: "changes run only inside a task".into(),
             });
         };
-        let key = idempotency_key(&conversation_id, &run.run_id, step, digest);
+        let key = idempotency_key(&conversation_id, &run.run_id, digest);
         let previous = run.writes.get(&key).map(|w| w.state.clone());
         match previous {
             Some(WriteState::Done { ok, outcome }) => {
@@ -1854,9 +1878,6 @@ impl Agent {
             });
         }
         run.confirmed.retain(|d| d != digest);
-        if previous.is_none() {
-            run.write_count += 1;
-        }
         run.writes.insert(
             key.clone(),
             WriteRecord {

@@ -103,9 +103,6 @@ pub struct TaskRun {
     /// Writes by idempotency key.
     #[serde(default)]
     pub writes: BTreeMap<String, WriteRecord>,
-    /// How many writes this run has started (numbers model-driven writes).
-    #[serde(default)]
-    pub write_count: usize,
     /// Identification details the customer gave, by lookup input.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub identify: BTreeMap<String, Value>,
@@ -139,7 +136,6 @@ impl TaskRun {
             awaiting: Awaiting::Nothing,
             confirmed: Vec::new(),
             writes: BTreeMap::new(),
-            write_count: 0,
             identify: BTreeMap::new(),
             identify_failures: 0,
             identify_tried: BTreeMap::new(),
@@ -147,6 +143,14 @@ impl TaskRun {
             request: None,
             switched_from: Vec::new(),
         }
+    }
+
+    /// A write that was sent and whose outcome is unknown (a timeout, a 5xx, a crash after
+    /// sending): it may have been made.
+    pub fn unsettled_write(&self) -> Option<&WriteRecord> {
+        self.writes
+            .values()
+            .find(|w| matches!(w.state, WriteState::Sent))
     }
 
     /// Whether a write has already reached a result (corrections can no longer change it).
@@ -168,11 +172,12 @@ pub fn write_digest(tool: &str, inputs: &BTreeMap<String, Value>) -> String {
     hex(&Sha256::digest(format!("{tool}\n{canonical}").as_bytes()))[..32].to_string()
 }
 
-/// The `Idempotency-Key` of a write: stable for (conversation, run, step, inputs), so a
-/// retry, a crash or a double-click sends the same key.
-pub fn idempotency_key(conversation: &str, run_id: &str, step: usize, digest: &str) -> String {
+/// The `Idempotency-Key` of a logical write: a function of (conversation, run, digest of the
+/// tool and its exact inputs) and nothing else, so a retry, a restart after a crash, a
+/// double-click or a model proposing the same write again sends the same key.
+pub fn idempotency_key(conversation: &str, run_id: &str, digest: &str) -> String {
     let key = hex(&Sha256::digest(
-        format!("{conversation}\n{run_id}\n{step}\n{digest}").as_bytes(),
+        format!("{conversation}\n{run_id}\n{digest}").as_bytes(),
     ));
     format!("sb-{}", &key[..40])
 }
@@ -196,17 +201,16 @@ mod tests {
             write_digest("cancel", &a.clone())
         );
         let d = write_digest("cancel", &a);
-        assert_eq!(
-            idempotency_key("c", "r", 3, &d),
-            idempotency_key("c", "r", 3, &d)
+        let e = write_digest("cancel", &b);
+        assert_eq!(idempotency_key("c", "r", &d), idempotency_key("c", "r", &d));
+        assert_ne!(idempotency_key("c", "r", &d), idempotency_key("c", "r", &e));
+        assert_ne!(
+            idempotency_key("c", "r", &d),
+            idempotency_key("c", "r2", &d)
         );
         assert_ne!(
-            idempotency_key("c", "r", 3, &d),
-            idempotency_key("c", "r", 4, &d)
-        );
-        assert_ne!(
-            idempotency_key("c", "r", 3, &d),
-            idempotency_key("c2", "r", 3, &d)
+            idempotency_key("c", "r", &d),
+            idempotency_key("c2", "r", &d)
         );
     }
 }

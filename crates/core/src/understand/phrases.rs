@@ -46,6 +46,8 @@ pub enum Phrase {
     /// What the customer named is not in the records of `{old}` but in those of each of
     /// `{list}`: which one?
     FoundInSeveral,
+    /// A write was sent and its outcome is unknown when the customer cancelled or corrected.
+    MayBeMade,
     /// An answer is none of the allowed values: `{}` is the list.
     ChooseOneOf,
     /// An answer is not an email address.
@@ -107,6 +109,21 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
         }
         (FoundInSeveral, Es) => "Eso no está en {old}, sino en {list}: ¿a cuál se refiere?",
         (FoundInSeveral, Nl) => "Dat zit niet in {old}, maar wel in {list}: welke bedoelt u?",
+        (MayBeMade, En) => {
+            "The change I started may already have been made, so I can't simply stop or redo it."
+        }
+        (MayBeMade, De) => {
+            "Die begonnene Änderung ist möglicherweise schon erfolgt; ich kann sie nicht einfach abbrechen oder wiederholen."
+        }
+        (MayBeMade, Fr) => {
+            "La modification lancée a peut-être déjà été faite ; je ne peux donc pas simplement l'arrêter ou la refaire."
+        }
+        (MayBeMade, Es) => {
+            "Puede que el cambio que inicié ya se haya hecho, así que no puedo simplemente detenerlo ni repetirlo."
+        }
+        (MayBeMade, Nl) => {
+            "De wijziging die ik begon is misschien al doorgevoerd; ik kan haar dus niet zomaar stoppen of opnieuw doen."
+        }
         (ChooseOneOf, En) => "Please choose one of: {}.",
         (ChooseOneOf, De) => "Bitte wählen Sie eines davon: {}.",
         (ChooseOneOf, Fr) => "Veuillez choisir parmi : {}.",
