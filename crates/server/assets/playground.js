@@ -29,8 +29,14 @@ function say(role, text) {
   return node;
 }
 
+// The inspector is the operator's view: with the admin key (from the page's #admin=…), the
+// API answers with tool calls, requests and lookups; without it, as it answers a customer.
+function operatorHeaders() {
+  return adminKey() ? { "x-admin-key": adminKey() } : {};
+}
+
 async function api(path, options = {}) {
-  const headers = Object.assign({ "content-type": "application/json" }, options.headers || {});
+  const headers = Object.assign({ "content-type": "application/json" }, operatorHeaders(), options.headers || {});
   const response = await fetch(path, Object.assign({}, options, { headers }));
   const body = await response.json().catch(() => null);
   if (!response.ok) throw new Error(body && body.message ? `${body.code}: ${body.message}` : `HTTP ${response.status}`);
@@ -98,7 +104,7 @@ async function send(text) {
   let streamed = "";
   const response = await fetch(`/v1/conversations/${state.conversation}/messages`, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream" },
+    headers: Object.assign({ "content-type": "application/json", accept: "text/event-stream" }, operatorHeaders()),
     body: JSON.stringify({ text }),
   });
   if (!response.ok) {
@@ -158,7 +164,7 @@ async function refresh() {
   $("#handoff-state").textContent = conversation.handoff ? conversation.handoff : "Not handed off.";
   const inspector = $("#inspector");
   inspector.innerHTML = "";
-  for (const turn of conversation.turns) {
+  for (const turn of conversation.turns || []) {
     const block = element("div", { class: "turn" }, element("div", {}, element("b", {}, "Customer: "), turn.message));
     for (const event of turn.events) {
       const node = renderEvent(event);

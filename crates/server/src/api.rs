@@ -27,6 +27,7 @@ use tokio_stream::wrappers::{ReceiverStream, UnboundedReceiverStream};
 use crate::error::ApiError;
 use crate::identity::{IdentityProof, establish};
 use crate::state::AppState;
+use crate::views::{self, View};
 
 type Shared = State<Arc<AppState>>;
 
@@ -197,6 +198,16 @@ fn wants_stream(headers: &HeaderMap, body: &PostMessage) -> bool {
     body.stream || header(headers, "accept").is_some_and(|a| a.contains("text/event-stream"))
 }
 
+/// A turn's summary (JSON text, the operator's) as this view may see it.
+fn for_view(view: View, summary: String) -> String {
+    match view {
+        View::Operator => summary,
+        View::Customer => serde_json::from_str::<Value>(&summary)
+            .map(|v| views::customer_summary(&v).to_string())
+            .unwrap_or_default(),
+    }
+}
+
 /// A turn's outcome as the API answers it (and as the `done` event carries it), as JSON text.
 fn summary(conversation: &Conversation, output: &TurnOutput) -> String {
     #[derive(serde::Serialize)]
@@ -296,12 +307,20 @@ async fn locked_turn(
     Ok(summary)
 }
 
-struct ChannelSink(mpsc::UnboundedSender<Event>);
+/// Sends a turn's events to the request's own stream, as its view may see them.
+struct ChannelSink(mpsc::UnboundedSender<Event>, View);
 
 impl EventSink for ChannelSink {
     fn event(&self, event: &TurnEvent) {
         let value = serde_json::to_value(event).unwrap_or(Value::Null);
         let name = value["type"].as_str().unwrap_or("event").to_string();
+        let value = match self.1 {
+            View::Operator => value,
+            View::Customer => match views::customer_event(&value) {
+                Some(seen) => seen,
+                None => return,
+            },
+        };
         let _ = self
             .0
             .send(Event::default().event(name).data(value.to_string()));
@@ -346,9 +365,10 @@ pub async fn post_message(
             "too many messages in this conversation; wait a moment",
         ));
     }
+    let view = View::of(&state, &headers);
     if !wants_stream(&headers, &body) {
         // An unknown conversation is a 404 from the turn's own load.
-        let summary = locked_turn(&state, &id, &text, &Quiet).await?;
+        let summary = for_view(view, locked_turn(&state, &id, &text, &Quiet).await?);
         return Ok((
             [(
                 axum::http::header::CONTENT_TYPE,
@@ -362,9 +382,9 @@ pub async fn post_message(
     load_conversation(&state, &id).await?;
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let sink = ChannelSink(tx.clone());
+        let sink = ChannelSink(tx.clone(), view);
         let done = match locked_turn(&state, &id, &text, &sink).await {
-            Ok(summary) => Event::default().event("done").data(summary),
+            Ok(summary) => Event::default().event("done").data(for_view(view, summary)),
             Err(e) => Event::default()
                 .event("error")
                 .data(json!({"code": e.code, "message": e.message}).to_string()),
@@ -377,14 +397,21 @@ pub async fn post_message(
         .into_response())
 }
 
-/// Every event of this conversation's turns from now on, whichever node runs them.
+/// Every event of this conversation's turns from now on, whichever node runs them, as the
+/// subscriber's view may see them.
 pub async fn conversation_events(
     State(state): Shared,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     load_conversation(&state, &id).await?;
+    let view = View::of(&state, &headers);
     let stream = ReceiverStream::new(state.events.subscribe(&id))
-        .map(|event| Ok::<_, Infallible>(Event::default().event(event.name).data(event.data)));
+        .filter_map(move |event| {
+            views::published(view, &event.name, &event.data)
+                .map(|data| Event::default().event(event.name).data(data))
+        })
+        .map(Ok::<_, Infallible>);
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
@@ -393,6 +420,7 @@ pub async fn conversation_events(
 pub async fn get_conversation(
     State(state): Shared,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let conversation = load_conversation(&state, &id).await?;
     let transcript: Vec<Value> = conversation
@@ -407,6 +435,19 @@ pub async fn get_conversation(
             _ => None,
         })
         .collect();
+    if View::of(&state, &headers) == View::Customer {
+        // The customer's own words and the agent's replies; nothing looked up.
+        let task = serde_json::to_value(&conversation.task).unwrap_or(Value::Null);
+        return Ok(Json(json!({
+            "id": conversation.id,
+            "agent": conversation.agent,
+            "identity": conversation.identity,
+            "task": views::customer_task(&task),
+            "handoff": conversation.handoff.is_some(),
+            "transcript": transcript,
+        }))
+        .into_response());
+    }
     Ok(Json(json!({
         "id": conversation.id,
         "agent": conversation.agent,
@@ -450,8 +491,19 @@ pub async fn handoff(
     Ok(Json(json!({"id": id, "handoff": summary})).into_response())
 }
 
-/// Control goes back to the agent.
-pub async fn handback(State(state): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {
+/// Control goes back to the agent: the operator's act (the admin key), never the customer's.
+pub async fn handback(
+    State(state): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if View::of(&state, &headers) != View::Operator {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "admin_key_required",
+            "handing a conversation back to the agent needs the admin key in `X-Admin-Key`",
+        ));
+    }
     let _lock = state.store.lock(&id).await.map_err(ApiError::store)?;
     let mut conversation = load_conversation(&state, &id).await?;
     conversation.handoff = None;
@@ -558,10 +610,15 @@ async fn chat(
         &output,
         started.elapsed(),
     );
-    Ok(Json(
-        json!({"reply": output.reply, "events": output.events, "identity_note": established.note}),
+    let events = serde_json::to_value(&output.events).unwrap_or(Value::Null);
+    let events = match View::of(&state, &headers) {
+        View::Operator => events,
+        View::Customer => views::customer_events(&events),
+    };
+    Ok(
+        Json(json!({"reply": output.reply, "events": events, "identity_note": established.note}))
+            .into_response(),
     )
-    .into_response())
 }
 
 pub async fn list_agents(State(state): Shared) -> Response {
@@ -605,25 +662,15 @@ pub async fn metrics(State(state): Shared) -> Response {
 
 /// Admin endpoints need the admin key (`X-Admin-Key` or `Authorization: Bearer`).
 pub async fn require_admin(State(state): Shared, request: Request, next: Next) -> Response {
-    let Some(key) = &state.admin_key else {
+    if state.admin_key.is_none() {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "admin_disabled",
             "admin endpoints are off; start the server with --admin-key",
         )
         .into_response();
-    };
-    let given = header(request.headers(), "x-admin-key").or_else(|| {
-        header(request.headers(), "authorization")
-            .and_then(|a| a.strip_prefix("Bearer ").map(str::to_string))
-    });
-    let ok = given.is_some_and(|g| {
-        bool::from(subtle::ConstantTimeEq::ct_eq(
-            g.as_bytes(),
-            key.expose().as_bytes(),
-        ))
-    });
-    if !ok {
+    }
+    if !views::admin_key_matches(&state, request.headers()) {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
             "admin_key_required",

@@ -11,6 +11,7 @@ pub mod error;
 pub mod identity;
 pub mod metrics;
 pub mod state;
+pub mod views;
 mod web;
 
 use std::net::SocketAddr;
@@ -55,20 +56,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/conversations/{id}/handoff", post(api::handoff))
         .route("/v1/conversations/{id}/handback", post(api::handback))
         .route("/v1/chat", post(api::chat_default))
-        .route("/v1/agents/{agent}/chat", post(api::chat_named))
-        .merge(admin);
+        .route("/v1/agents/{agent}/chat", post(api::chat_named));
     if state.options.demo_signing {
         v1 = v1.route("/demo/identity", post(api::demo_identity));
     }
     // The widget runs on the company's own site: the public API answers any origin. Nothing
-    // rides on cookies (identity is proven per conversation), so this opens nothing up; admin
-    // routes carry their own key.
+    // rides on cookies (identity is proven per conversation), so this opens nothing up. Admin
+    // routes answer no other origin: a page elsewhere cannot drive them with a key it found.
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers(Any);
     let v1 = v1
         .layer(cors)
+        .merge(admin)
         .fallback(|| async {
             error::ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,

@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use switchboard_core::store::{ConversationStore, MemoryStore};
 use switchboard_server::{AppState, ConfigSource, Limits, ServerOptions};
+use tokio_stream::StreamExt;
 
 const CANARY: &str = "sk-canary-server-31337";
 const WIDGET_SECRET: &str = "widget-secret-for-server-tests";
@@ -152,14 +153,25 @@ impl App {
         response.json().await.unwrap()
     }
 
+    /// A message as the customer sends it (the customer's view of the answer).
     async fn say(&self, id: &str, text: &str) -> Value {
-        let response = self
+        self.say_with(id, text, false).await
+    }
+
+    /// A message with the admin key (the operator's view of the answer).
+    async fn say_operator(&self, id: &str, text: &str) -> Value {
+        self.say_with(id, text, true).await
+    }
+
+    async fn say_with(&self, id: &str, text: &str, admin: bool) -> Value {
+        let mut request = self
             .client
             .post(format!("{}/v1/conversations/{id}/messages", self.url))
-            .json(&json!({"text": text}))
-            .send()
-            .await
-            .unwrap();
+            .json(&json!({"text": text}));
+        if admin {
+            request = request.header("x-admin-key", ADMIN_KEY);
+        }
+        let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200, "{:?}", response.text().await);
         response.json().await.unwrap()
     }
@@ -199,7 +211,7 @@ async fn the_demo_conversations_over_json() {
         app.say(id, "Where is my order W1000001?").await["reply"],
         "Could you tell me the ZIP code of the shipping address?"
     );
-    let turn = app.say(id, "10001").await;
+    let turn = app.say_operator(id, "10001").await;
     assert_eq!(
         turn["reply"],
         "Order W1000001 is shipped with UPS, expected on 2026-11-29."
@@ -240,10 +252,12 @@ async fn the_demo_conversations_over_json() {
         Some("cancelled")
     );
 
-    // The transcript: messages, identity, task steps and tool calls, secrets redacted.
+    // The transcript: messages, identity, task steps and tool calls, secrets redacted (the
+    // operator's view).
     let transcript = app
         .client
         .get(format!("{}/v1/conversations/{id}", app.url))
+        .header("x-admin-key", ADMIN_KEY)
         .send()
         .await
         .unwrap()
@@ -279,6 +293,7 @@ async fn messages_stream_as_server_sent_events() {
         .client
         .post(format!("{}/v1/conversations/{id}/messages", app.url))
         .header("accept", "text/event-stream")
+        .header("x-admin-key", ADMIN_KEY)
         .json(&json!({"text": "Where is order W2000001? My ZIP is 94105"}))
         .send()
         .await
@@ -669,14 +684,29 @@ async fn handoff_and_hand_back() {
         turn["reply"],
         "A person from our team has this conversation now and will reply here."
     );
-    assert_eq!(turn["handoff"], "VIP customer");
-    let (status, _) = app
+    // The customer sees that a person has it, not the operator's summary.
+    assert_eq!(turn["handoff"], true);
+    // Handing back is the operator's act.
+    let (status, body) = app
         .raw(
             "POST",
             &format!("/v1/conversations/{id}/handback"),
             None,
             Vec::new(),
             false,
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("admin_key_required"))
+    );
+    let (status, _) = app
+        .raw(
+            "POST",
+            &format!("/v1/conversations/{id}/handback"),
+            None,
+            Vec::new(),
+            true,
         )
         .await;
     assert_eq!(status, 200);
@@ -935,4 +965,114 @@ async fn one_server_hosts_several_agents_from_a_folder() {
         error,
         "two configs define the agent `help-desk`; agent names must be unique"
     );
+}
+
+#[tokio::test]
+async fn nothing_raw_from_an_upstream_reaches_the_customer() {
+    let app = spawn_app().await;
+    let id = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A subscriber without the admin key (the customer's widget).
+    let subscribed = app
+        .client
+        .get(format!("{}/v1/conversations/{id}/events", app.url))
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    // The order lookup answers with `total` and `date`, which the tool's selection drops.
+    seen.push_str(
+        &app.say(&id, "Where is my order W1000001?")
+            .await
+            .to_string(),
+    );
+    seen.push_str(&app.say(&id, "10001").await.to_string());
+    let streamed = app
+        .client
+        .post(format!("{}/v1/conversations/{id}/messages", app.url))
+        .header("accept", "text/event-stream")
+        .json(&json!({"text": "and order W1000001 again, ZIP 10001"}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    seen.push_str(&streamed);
+    let (_, conversation) = app
+        .raw(
+            "GET",
+            &format!("/v1/conversations/{id}"),
+            None,
+            Vec::new(),
+            false,
+        )
+        .await;
+    seen.push_str(&conversation.to_string());
+    let (_, stateless) = app
+        .raw(
+            "POST",
+            "/v1/chat",
+            Some("application/json"),
+            br#"{"messages": [{"role": "user", "content": "Where is order W1000001? ZIP 10001"}]}"#
+                .to_vec(),
+            false,
+        )
+        .await;
+    seen.push_str(&stateless.to_string());
+    let mut body = subscribed.bytes_stream();
+    while let Ok(Some(Ok(chunk))) =
+        tokio::time::timeout(std::time::Duration::from_millis(300), body.next()).await
+    {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        seen.contains("shipped with UPS"),
+        "the answers came: {seen}"
+    );
+    for raw in [
+        "129.5",
+        "2026-11-20",
+        "response_preview",
+        "\"arguments\"",
+        "\"request\"",
+    ] {
+        assert!(!seen.contains(raw), "{raw} reached the customer: {seen}");
+    }
+    // The operator sees the lookup as it happened.
+    let (_, inspected) = app
+        .raw(
+            "GET",
+            &format!("/v1/conversations/{id}"),
+            None,
+            Vec::new(),
+            true,
+        )
+        .await;
+    assert!(inspected.to_string().contains("response_preview"));
+}
+
+#[tokio::test]
+async fn cors_opens_the_public_api_but_not_the_admin_routes() {
+    let app = spawn_app().await;
+    let preflight = |path: &str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", app.url))
+            .header("origin", "https://elsewhere.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "x-admin-key,content-type")
+            .send()
+    };
+    let public = preflight("/v1/conversations").await.unwrap();
+    assert_eq!(public.headers()["access-control-allow-origin"], "*");
+    for admin in ["/v1/admin/reload", "/v1/admin/agents/acme-shop/config"] {
+        let answer = preflight(admin).await.unwrap();
+        assert!(
+            !answer.headers().contains_key("access-control-allow-origin"),
+            "{admin}: {:?}",
+            answer.headers()
+        );
+    }
 }

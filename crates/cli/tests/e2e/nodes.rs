@@ -72,6 +72,9 @@ async fn start_node(shop_url: &str, database_url: &str) -> Node {
     start_node_with(shop_url, database_url, SHOP_YAML).await
 }
 
+/// The nodes' admin key: the operator's view of a conversation needs it.
+const NODE_ADMIN_KEY: &str = "node-admin-key-for-tests";
+
 async fn start_node_with(shop_url: &str, database_url: &str, config: &str) -> Node {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args([
@@ -83,6 +86,7 @@ async fn start_node_with(shop_url: &str, database_url: &str, config: &str) -> No
             "--listen",
             "127.0.0.1:0",
         ])
+        .env("SWITCHBOARD_ADMIN_KEY", NODE_ADMIN_KEY)
         .env("SHOP_URL", shop_url)
         .env("SHOP_API_KEY", CANARY)
         .env("SHOP_WIDGET_SECRET", WIDGET_SECRET)
@@ -201,7 +205,8 @@ async fn two_nodes_on_one_postgres_serve_one_conversation_consistently() {
         reached.is_ok(),
         "the events reach the other node; seen: {seen}"
     );
-    assert!(seen.contains("event: tool_call_finished"), "{seen}");
+    // A subscriber without the admin key gets the customer's view: no tool calls.
+    assert!(!seen.contains("tool_call_finished"), "{seen}");
     assert!(
         seen.contains("Order W2000001 is delivered with USPS."),
         "{seen}"
@@ -232,6 +237,7 @@ async fn two_nodes_on_one_postgres_serve_one_conversation_consistently() {
     futures::future::join_all(turns).await;
     let conversation: Value = client
         .get(format!("{}/v1/conversations/{id}", b.url))
+        .header("x-admin-key", NODE_ADMIN_KEY)
         .send()
         .await
         .unwrap()
