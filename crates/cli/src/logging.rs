@@ -1,19 +1,27 @@
-//! Logs go to stderr through the config's redactor, so no secret reaches a log line even if a
-//! future log statement includes one by mistake.
+//! Logs go to stderr through a redactor that knows every secret this process holds, so no
+//! secret reaches a log line even if a log statement includes one by mistake.
+//!
+//! The log writer is global to the process, and so is its redactor ([`secrets`]). It only
+//! learns: whatever loads a config teaches it the config's secrets (a reload included), and
+//! `serve` teaches it the admin key and the database password before anything can log them.
 
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::OnceLock;
 
-use switchboard_core::secret::Redactor;
+use switchboard_core::secret::SharedRedactor;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-struct RedactingStderr {
-    redactor: Arc<Redactor>,
+/// The redactor every log line passes through.
+pub fn secrets() -> &'static SharedRedactor {
+    static SECRETS: OnceLock<SharedRedactor> = OnceLock::new();
+    SECRETS.get_or_init(SharedRedactor::default)
 }
 
+struct RedactingStderr;
+
+/// Collects one log line and writes it redacted when the line is done.
 struct LineWriter {
-    redactor: Arc<Redactor>,
     buffer: Vec<u8>,
 }
 
@@ -30,26 +38,23 @@ impl Write for LineWriter {
 impl Drop for LineWriter {
     fn drop(&mut self) {
         let text = String::from_utf8_lossy(&self.buffer);
-        let _ = std::io::stderr().write_all(self.redactor.redact(&text).as_bytes());
+        let _ = std::io::stderr().write_all(secrets().redact(&text).as_bytes());
     }
 }
 
 impl<'a> MakeWriter<'a> for RedactingStderr {
     type Writer = LineWriter;
     fn make_writer(&'a self) -> LineWriter {
-        LineWriter {
-            redactor: self.redactor.clone(),
-            buffer: Vec::new(),
-        }
+        LineWriter { buffer: Vec::new() }
     }
 }
 
-/// Starts logging at `warn` (or `RUST_LOG`), every line redacted.
-pub fn init(redactor: Arc<Redactor>) {
+/// Starts logging at `warn` (or `RUST_LOG`), every line redacted; later calls do nothing.
+pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(RedactingStderr { redactor })
+        .with_writer(RedactingStderr)
         .with_ansi(false)
         .try_init();
 }

@@ -204,7 +204,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", logging::secrets().redact(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }

@@ -15,15 +15,16 @@ use switchboard_core::store::{ConversationStore, MemoryStore};
 use switchboard_core::template::{LayeredEnvironment, ProcessEnvironment};
 use switchboard_core::tool_call::{TrustedContext, prepare_operator_call};
 
-/// Loads a config file; `vars` override the process environment for `${VAR}`. Starts logging
-/// through the config's redactor.
+/// Loads a config file; `vars` override the process environment for `${VAR}`. Starts logging,
+/// its redactor taught the config's secrets.
 pub fn load(path: &Path, vars: &BTreeMap<String, String>) -> anyhow::Result<Arc<Config>> {
     let env = LayeredEnvironment {
         overrides: vars,
         fallback: &ProcessEnvironment,
     };
     let config = Config::load(path, &env).map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::logging::init(Arc::new(config.redactor.clone()));
+    crate::logging::secrets().learn(&config.redactor);
+    crate::logging::init();
     Ok(Arc::new(config))
 }
 
@@ -38,7 +39,8 @@ pub fn load_text(
         fallback: &ProcessEnvironment,
     };
     let config = Config::from_yaml(name, text, &env).map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::logging::init(Arc::new(config.redactor.clone()));
+    crate::logging::secrets().learn(&config.redactor);
+    crate::logging::init();
     Ok(Arc::new(config))
 }
 

@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context;
-use switchboard_core::secret::Redactor;
+use anyhow::{Context, bail};
+use switchboard_core::secret::{Redactor, Secret};
 use switchboard_server::{AppState, ConfigSource, Limits, ServerOptions};
 
 /// Options of `switchboard serve`.
@@ -48,19 +47,25 @@ async fn run_server(
     listen: SocketAddr,
     banner: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<ExitCode> {
+    // The log writer learns every secret the server holds before anything can log one: the
+    // database password here, the admin key and every agent's secrets (at each reload too)
+    // as the state loads them.
+    let secrets = crate::logging::secrets();
+    if let Some(password) = database_password(database_url) {
+        if !password.is_redactable() {
+            bail!(
+                "the database password is shorter than {} characters: it could not be kept out of logs; use a longer one",
+                Redactor::MIN_SECRET_LEN
+            );
+        }
+        secrets.learn_secrets([password]);
+    }
+    crate::logging::init();
     let (store, events) = switchboard_store::open_with_events(database_url)
         .await
-        .with_context(|| format!("cannot open the store {database_url}"))?;
-    let state = AppState::with_events(options, store, events).map_err(anyhow::Error::msg)?;
-    let redactor = Redactor::combined(
-        state
-            .agents
-            .load()
-            .by_name
-            .values()
-            .map(|a| &a.config.redactor),
-    );
-    crate::logging::init(Arc::new(redactor));
+        .with_context(|| format!("cannot open the store {}", secrets.redact(database_url)))?;
+    let state = AppState::with_secrets(options, store, events, secrets.clone())
+        .map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -69,6 +74,29 @@ async fn run_server(
     switchboard_server::reload_on_sighup(state.clone());
     switchboard_server::serve(listener, state, switchboard_server::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The password of a database URL (`postgres://user:password@host/db`), percent-decoded as the
+/// driver reads it.
+fn database_password(database_url: &str) -> Option<Secret> {
+    let url = url::Url::parse(database_url).ok()?;
+    let encoded = url.password()?.as_bytes();
+    let mut decoded = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        let escape = encoded.get(i + 1..i + 3).filter(|_| encoded[i] == b'%');
+        match escape.and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()) {
+            Some(byte) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            None => {
+                decoded.push(encoded[i]);
+                i += 1;
+            }
+        }
+    }
+    Some(Secret::new(String::from_utf8_lossy(&decoded)))
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {

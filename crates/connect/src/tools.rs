@@ -52,10 +52,9 @@ impl HttpToolRunner {
     }
 
     fn preview(&self, body: &[u8]) -> String {
-        let text = String::from_utf8_lossy(body);
         self.config
             .redactor
-            .redact(&text.chars().take(PREVIEW_CHARS).collect::<String>())
+            .excerpt(&String::from_utf8_lossy(body), PREVIEW_CHARS)
     }
 }
 
@@ -80,7 +79,9 @@ impl HttpToolRunner {
             .url
             .render(&call.inputs)
             .map_err(|e| failure(FailureKind::BadRequest, None, e.to_string()))?;
-        record.url = shown;
+        // The template shows its own secrets as `[REDACTED]`; the redactor also catches any
+        // other secret the URL holds, in any encoding.
+        record.url = self.config.redactor.redact(&shown);
         let mut headers = HeaderMap::new();
         for (name, template) in &tool.headers {
             let Some(rendered) = template.render(&call.inputs, str::to_string) else {
@@ -101,7 +102,9 @@ impl HttpToolRunner {
                 )
             })?;
             headers.insert(header_name, value);
-            record.headers.insert(name.clone(), rendered.shown);
+            record
+                .headers
+                .insert(name.clone(), self.config.redactor.redact(&rendered.shown));
         }
         if let Some(key) = &call.idempotency_key {
             let value = HeaderValue::from_str(key)
@@ -114,7 +117,7 @@ impl HttpToolRunner {
             .as_ref()
             .and_then(|b| b.render(&call.inputs))
             .map(|(wire, shown)| {
-                record.body = Some(shown);
+                record.body = Some(self.config.redactor.redact_json(&shown));
                 wire
             });
         Ok(Built { url, headers, body })
@@ -237,9 +240,7 @@ impl HttpToolRunner {
         }
         format!(
             ": {}",
-            self.config
-                .redactor
-                .redact(&text.chars().take(ERROR_BODY_CHARS).collect::<String>())
+            self.config.redactor.excerpt(&text, ERROR_BODY_CHARS)
         )
     }
 }
@@ -286,7 +287,7 @@ impl ToolRunner for HttpToolRunner {
             .as_ref()
             .ok()
             .and_then(|body| identified_customer(tool, body));
-        let result = result.map(|body| select_response(tool, body));
+        let result = result.map(|body| select_response(tool, body, &self.config.redactor));
         let failure = result
             .as_ref()
             .err()

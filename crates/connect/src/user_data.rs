@@ -86,7 +86,8 @@ impl HttpUserDataSource {
         let parsed: UserDataResponse = serde_json::from_slice(&body).map_err(|_| {
             "the response is not JSON of the form {\"identifier\", \"user_info\"}".to_string()
         })?;
-        let (data, truncated) = accept_response(config, email.as_str(), parsed)?;
+        let (data, truncated) =
+            accept_response(config, email.as_str(), parsed, &self.config.redactor)?;
         Ok(UserDataOutcome::Fetched {
             data,
             truncated,

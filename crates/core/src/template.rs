@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
-use crate::secret::{REDACTED, Secret};
+use crate::secret::{REDACTED, Redactor, Secret};
 
 /// Everything but RFC 3986 "unreserved" characters is encoded, so a value stays one path
 /// segment or one query value whatever it contains (`/`, `?`, `#`, `&`, `=`, `%`, spaces…).
@@ -61,6 +61,8 @@ pub enum TemplateError {
     SecretFile { path: String, reason: String },
     #[error("secret references (`${{…}}`) are not allowed here")]
     SecretNotAllowed,
+    #[error("the secret `${{{0}}}` is shorter than {min} characters", min = Redactor::MIN_SECRET_LEN)]
+    ShortSecret(String),
     #[error("input placeholders are not allowed here")]
     InputNotAllowed,
 }
@@ -133,17 +135,25 @@ fn resolve_reference(
             path: path.to_string(),
             reason: e.to_string(),
         })?;
-        return Ok(Piece::Secret(Secret::new(
-            text.trim_end_matches(['\n', '\r']),
-        )));
+        return redactable(reference, text.trim_end_matches(['\n', '\r']));
     }
     let value = env
         .var(reference)
         .ok_or_else(|| TemplateError::MissingEnv(reference.to_string()))?;
-    Ok(match references {
-        References::Secret => Piece::Secret(Secret::new(value)),
-        References::Plain => Piece::Text(value),
-    })
+    match references {
+        References::Secret => redactable(reference, &value),
+        References::Plain => Ok(Piece::Text(value)),
+    }
+}
+
+/// A secret the redactor can keep out of every output; a shorter one could not be.
+fn redactable(reference: &str, value: &str) -> Result<Piece, TemplateError> {
+    let secret = Secret::new(value);
+    if secret.is_redactable() {
+        Ok(Piece::Secret(secret))
+    } else {
+        Err(TemplateError::ShortSecret(reference.to_string()))
+    }
 }
 
 impl Template {
@@ -233,8 +243,8 @@ impl Template {
         }
     }
 
-    /// Renders with each input value passed through `encode`. Returns `None` when the template
-    /// uses an input that has no value.
+    /// Renders with each input and secret value passed through `encode`. Returns `None` when
+    /// the template uses an input that has no value.
     pub fn render(
         &self,
         inputs: &BTreeMap<String, Value>,
@@ -249,7 +259,9 @@ impl Template {
                     shown.push_str(t);
                 }
                 Piece::Secret(s) => {
-                    wire.push_str(s.expose());
+                    // Encoded like an input: a secret in a URL stays one path segment or
+                    // one query value whatever characters it holds.
+                    wire.push_str(&encode(s.expose()));
                     shown.push_str(REDACTED);
                 }
                 Piece::Input(name) => {
@@ -321,27 +333,16 @@ pub enum UrlTemplateError {
 }
 
 impl UrlTemplate {
-    /// Compiles `source` (`${VAR}` substituted as plain text) plus extra `query` parameters
-    /// (`${VAR}` there is a secret).
+    /// Compiles `source` plus extra `query` parameters. `${VAR}` in the origin (scheme, host,
+    /// port: a base URL such as `${SHOP_URL}`) is plain configuration, substituted as text;
+    /// after the origin — in the path, in a query value, in `query` — it is a secret: sent
+    /// percent-encoded, shown as `[REDACTED]`, listed by [`Self::secrets`].
     pub fn compile(
         source: &str,
         query: &BTreeMap<String, String>,
         env: &dyn Environment,
     ) -> Result<Self, UrlTemplateError> {
-        // Substitute `${VAR}` first (plain configuration), keeping `{input}` placeholders.
-        let expanded = Template::compile(source, References::Plain, true, env)?;
-        let mut text = String::new();
-        for piece in &expanded.pieces {
-            match piece {
-                Piece::Text(t) => text.push_str(&t.replace('{', "{{").replace('}', "}}")),
-                Piece::Input(name) => {
-                    text.push('{');
-                    text.push_str(name);
-                    text.push('}');
-                }
-                Piece::Secret(_) => return Err(TemplateError::SecretNotAllowed.into()),
-            }
-        }
+        let text = expand_origin_references(source, env)?;
         if text.contains('#') {
             return Err(UrlTemplateError::Fragment);
         }
@@ -368,16 +369,10 @@ impl UrlTemplate {
                 "only http:// and https:// URLs with a host are supported".into(),
             ));
         }
-        let no_env = BTreeMap::new();
         let mut segments = Vec::new();
         let path = &before_query[path_start..];
         for segment in path.split('/').skip(1) {
-            segments.push(Template::compile(
-                segment,
-                References::Plain,
-                true,
-                &no_env,
-            )?);
+            segments.push(Template::compile(segment, References::Secret, true, env)?);
         }
         let mut query_params = Vec::new();
         for pair in query_text
@@ -391,7 +386,7 @@ impl UrlTemplate {
             }
             query_params.push((
                 key.to_string(),
-                Template::compile(value, References::Plain, true, &no_env)?,
+                Template::compile(value, References::Secret, true, env)?,
             ));
         }
         for (key, value) in query {
@@ -422,9 +417,12 @@ impl UrlTemplate {
         self.query.iter().flat_map(|(_, t)| t.inputs())
     }
 
-    /// Secrets held in query values.
+    /// Secrets held in path segments and query values.
     pub fn secrets(&self) -> impl Iterator<Item = &Secret> {
-        self.query.iter().flat_map(|(_, t)| t.secrets())
+        self.segments
+            .iter()
+            .chain(self.query.iter().map(|(_, t)| t))
+            .flat_map(Template::secrets)
     }
 
     /// Builds the URL for one call.
@@ -468,6 +466,33 @@ impl UrlTemplate {
         }
         Ok((url, shown))
     }
+}
+
+/// The URL source with each `${…}` reference in its origin replaced by its value (braces in
+/// the value escaped); references after the origin are left for the path and query templates,
+/// where they are secrets.
+fn expand_origin_references(source: &str, env: &dyn Environment) -> Result<String, TemplateError> {
+    let past_origin = |text: &str| {
+        text.find("://")
+            .is_some_and(|i| text[i + 3..].contains(['/', '?']))
+    };
+    let mut text = String::new();
+    let mut rest = source;
+    while let Some(at) = rest.find("${") {
+        let (before, reference) = rest.split_at(at);
+        text.push_str(before);
+        let end = reference.find('}').ok_or(TemplateError::UnclosedBrace)?;
+        if past_origin(&text) {
+            text.push_str(&reference[..=end]);
+        } else if let Piece::Text(value) =
+            resolve_reference(reference[2..end].trim(), References::Plain, env)?
+        {
+            text.push_str(&value.replace('{', "{{").replace('}', "}}"));
+        }
+        rest = &reference[end + 1..];
+    }
+    text.push_str(rest);
+    Ok(text)
 }
 
 /// A compiled JSON body template: strings may hold placeholders; a string that is exactly one

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::config::{Access, BoundSource, Effect, Tool};
 use crate::identity::Identity;
+use crate::secret::Redactor;
 
 /// What the engine knows that a bound input may come from.
 #[derive(Clone, Copy, Debug)]
@@ -244,8 +245,9 @@ pub struct Selected {
     pub truncated: bool,
 }
 
-/// Applies the tool's pointer, JMESPath and size cap to a parsed response body.
-pub fn select_response(tool: &Tool, mut body: Value) -> Selected {
+/// Redacts a parsed response body, then applies the tool's pointer, JMESPath and size cap.
+pub fn select_response(tool: &Tool, body: Value, redactor: &Redactor) -> Selected {
+    let mut body = redactor.redact_json(&body);
     let mut value = match &tool.response.pointer {
         Some(p) if !p.is_empty() => body.pointer_mut(p).map(Value::take).unwrap_or(Value::Null),
         _ => body,
@@ -257,12 +259,18 @@ pub fn select_response(tool: &Tool, mut body: Value) -> Selected {
             .and_then(|v| serde_json::to_value(&*v).ok())
             .unwrap_or(Value::Null);
     }
-    cap_json(value, tool.response.max_chars)
+    cap_redacted(value, tool.response.max_chars)
 }
 
-/// Caps a JSON value at `max_chars` characters of its compact text; a value over the cap
-/// becomes a truncated string of that text.
-pub fn cap_json(value: Value, max_chars: usize) -> Selected {
+/// Redacts a JSON value, then caps it at `max_chars` characters of its compact text; a value
+/// over the cap becomes a truncated string of that text. Redaction comes first: a secret the
+/// cap cut in two would no longer be recognised.
+pub fn cap_json(value: Value, max_chars: usize, redactor: &Redactor) -> Selected {
+    cap_redacted(redactor.redact_json(&value), max_chars)
+}
+
+/// [`cap_json`] for a value already redacted.
+fn cap_redacted(value: Value, max_chars: usize) -> Selected {
     let fits = match &value {
         Value::String(s) => s.chars().count() <= max_chars,
         other => compact_chars(other) <= max_chars,
@@ -331,14 +339,27 @@ mod tests {
         // {"city":"Zürich ☃"} is 19 characters (21 bytes).
         let value = json!({"city": "Zürich ☃"});
         assert_eq!(value.to_string().chars().count(), 19);
-        let kept = cap_json(value.clone(), 19);
+        let none = Redactor::default();
+        let kept = cap_json(value.clone(), 19, &none);
         assert!(!kept.truncated);
         assert_eq!(kept.value, value);
-        let cut = cap_json(value, 18);
+        let cut = cap_json(value, 18, &none);
         assert!(cut.truncated);
         assert_eq!(cut.value, json!("{\"city\":\"Zürich ☃\""));
         // A string is measured as itself, not as its quoted JSON.
-        assert!(!cap_json(json!("☃☃☃"), 3).truncated);
-        assert_eq!(cap_json(json!("☃☃☃☃"), 3).value, json!("☃☃☃"));
+        assert!(!cap_json(json!("☃☃☃"), 3, &none).truncated);
+        assert_eq!(cap_json(json!("☃☃☃☃"), 3, &none).value, json!("☃☃☃"));
+    }
+
+    #[test]
+    fn a_secret_the_cap_would_cut_is_redacted_first() {
+        let redactor = Redactor::new([crate::secret::Secret::new("canary-7f3a9c1e")]);
+        let body = json!({"error": "bad credentials: Bearer canary-7f3a9c1e"});
+        let cut = cap_json(body, 40, &redactor);
+        assert!(cut.truncated);
+        assert_eq!(
+            cut.value,
+            json!("{\"error\":\"bad credentials: Bearer [REDAC")
+        );
     }
 }

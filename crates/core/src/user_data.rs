@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::UserDataConfig;
+use crate::secret::Redactor;
 use crate::tool_call::cap_json;
 
 /// The wire format of the User Data API's answer.
@@ -53,11 +54,13 @@ impl UserDataOutcome {
     }
 }
 
-/// Checks the response against the email sent, applies the field allow-list and size cap.
+/// Checks the response against the email sent, applies the field allow-list, redacts and
+/// caps it.
 pub fn accept_response(
     config: &UserDataConfig,
     sent_email: &str,
     response: UserDataResponse,
+    redactor: &Redactor,
 ) -> Result<(Value, bool), String> {
     if !response.identifier.eq_ignore_ascii_case(sent_email) {
         return Err("the response is for a different identifier than the one sent".into());
@@ -72,6 +75,6 @@ pub fn accept_response(
         (other @ (Value::Object(_) | Value::String(_)), _) => other,
         _ => return Err("`user_info` must be a string or a JSON object".into()),
     };
-    let selected = cap_json(info, config.max_chars);
+    let selected = cap_json(info, config.max_chars, redactor);
     Ok((selected.value, selected.truncated))
 }

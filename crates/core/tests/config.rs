@@ -170,3 +170,108 @@ fn retries_are_bounded() {
     );
     insta::assert_snapshot!(check(&yaml));
 }
+
+/// Loads `yaml` with `extra` variables besides the usual ones.
+fn check_with(yaml: &str, extra: &[(&str, &str)]) -> String {
+    let mut env = env();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    match Config::from_yaml("agent.yaml", yaml, &env) {
+        Ok(_) => "ok".into(),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn secrets_shorter_than_eight_characters_are_refused_where_they_are_referenced() {
+    let yaml = r#"agent:
+  name: shop
+  model:
+    provider: openai
+    api_key: ${SHORT}
+user_data:
+  url: ${SHOP_URL}/user-data
+  headers:
+    Authorization: Bearer ${SHORT}
+tools:
+  - name: order_status
+    description: Order status.
+    request:
+      url: ${SHOP_URL}/orders?zip=${SHORT}
+      headers:
+        X-Api-Key: ${SHORT}
+        X-Tenant: ${SHORT}
+      query:
+        api_key: ${SHORT}
+      body:
+        token: ${SHORT}
+"#;
+    insta::assert_snapshot!(check_with(yaml, &[("SHORT", "abc1234")]));
+    assert_eq!(
+        check_with(yaml, &[("SHORT", "abcd1234")]),
+        "ok",
+        "eight characters are enough"
+    );
+}
+
+#[test]
+fn credentials_written_inline_are_refused() {
+    let yaml = r#"agent:
+  name: shop
+user_data:
+  url: ${SHOP_URL}/user-data?apikey=u-123456789
+  headers:
+    Proxy-Authorization: Basic dXNlcjpwYXNzd29yZA==
+tools:
+  - name: order_status
+    description: Order status.
+    input:
+      type: object
+      properties:
+        zip: {type: string}
+        token: {type: string}
+    request:
+      method: POST
+      url: http://user:pass@api.shop.test/orders?access_token=t-123456789&zip={zip}&reset_token={token}
+      headers:
+        Authorization: Bearer sk-live-123456789
+        Cookie: session=abc123456789
+        X-Tenant: acme
+        X-Session-Token: "{token}"
+        X-Api-Key: Key ${SHOP_API_KEY}
+      query:
+        api_key: sk-live-123456789
+        page: "1"
+      body:
+        password: hunter2-hunter2
+        client:
+          client_secret: cs-123456789
+          name: Acme support
+        tokens: [tk-123456789]
+        max_tokens: 100
+        note: "{zip}"
+"#;
+    insta::assert_snapshot!(check(yaml));
+}
+
+#[test]
+fn a_secret_in_a_tool_url_is_sent_encoded_and_shown_redacted() {
+    let yaml = "agent:\n  name: shop\ntools:\n  - name: order_status\n    description: Order status.\n    input:\n      type: object\n      properties:\n        order_id: {type: string}\n      required: [order_id]\n    request:\n      url: ${SHOP_URL}/v1/${TENANT_KEY}/orders/{order_id}?key=${SHOP_API_KEY}\n";
+    let mut env = env();
+    env.insert("TENANT_KEY".into(), "tenant/key&more".into());
+    let config = Config::from_yaml("agent.yaml", yaml, &env).unwrap_or_else(|e| panic!("{e}"));
+    let inputs = BTreeMap::from([("order_id".to_string(), serde_json::json!("W1"))]);
+    let (wire, shown) = config.tools[0].url.render(&inputs).unwrap();
+    assert_eq!(
+        wire.as_str(),
+        "http://127.0.0.1:9/v1/tenant%2Fkey%26more/orders/W1?key=sk-test-123456"
+    );
+    assert_eq!(
+        shown,
+        "http://127.0.0.1:9/v1/[REDACTED]/orders/W1?key=[REDACTED]"
+    );
+    assert_eq!(
+        config.redactor.redact(wire.as_str()),
+        "http://127.0.0.1:9/v1/[REDACTED]/orders/W1?key=[REDACTED]",
+        "the redactor knows both, percent-encoded too"
+    );
+}

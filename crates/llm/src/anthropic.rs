@@ -10,7 +10,7 @@ use switchboard_core::model::{
 };
 
 use crate::BuildError;
-use crate::transport::{Endpoint, parse_arguments, read_sse};
+use crate::transport::{Endpoint, RedactedText, parse_arguments, read_sse};
 
 const API_VERSION: &str = "2023-06-01";
 
@@ -111,117 +111,123 @@ impl ChatModel for AnthropicModel {
     async fn complete(
         &self,
         request: &ModelRequest<'_>,
-        text: &dyn TextSink,
+        sink: &dyn TextSink,
     ) -> Result<ModelReply, ModelError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-api-key",
-            HeaderValue::from_str(self.endpoint.api_key.expose())
-                .map_err(|_| protocol("the API key holds characters a header cannot carry"))?,
-        );
-        headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
-        let response = self
-            .endpoint
-            .transport
-            .post(
-                &self.endpoint.url,
-                &headers,
-                self.body(request).to_string().into_bytes(),
-            )
-            .await?;
-        let mut blocks: BTreeMap<u64, Block> = BTreeMap::new();
-        if !self.endpoint.stream {
-            let body: Value = response
-                .json()
-                .await
-                .map_err(|_| protocol("the answer is not JSON"))?;
-            let content = body["content"]
-                .as_array()
-                .ok_or_else(|| protocol("the answer has no content"))?;
-            for (i, block) in content.iter().enumerate() {
-                match block["type"].as_str() {
-                    Some("text") => {
-                        let t = block["text"].as_str().unwrap_or_default().to_string();
-                        text.text_delta(&t);
-                        blocks.insert(i as u64, Block::Text(t));
-                    }
-                    Some("tool_use") => {
-                        blocks.insert(
-                            i as u64,
-                            Block::ToolUse {
-                                id: block["id"].as_str().unwrap_or_default().to_string(),
-                                name: block["name"].as_str().unwrap_or_default().to_string(),
-                                json: block["input"].to_string(),
-                            },
-                        );
-                    }
-                    _ => {}
-                }
-            }
-        } else {
-            read_sse(response, |event| {
-                let data: Value = serde_json::from_str(&event.data)
-                    .map_err(|_| protocol("a stream event is not JSON"))?;
-                let index = data["index"].as_u64().unwrap_or(0);
-                match data["type"].as_str() {
-                    Some("content_block_start") => {
-                        let block = &data["content_block"];
-                        let started = match block["type"].as_str() {
-                            Some("tool_use") => Block::ToolUse {
-                                id: block["id"].as_str().unwrap_or_default().to_string(),
-                                name: block["name"].as_str().unwrap_or_default().to_string(),
-                                json: String::new(),
-                            },
-                            _ => {
-                                Block::Text(block["text"].as_str().unwrap_or_default().to_string())
-                            }
-                        };
-                        blocks.insert(index, started);
-                    }
-                    Some("content_block_delta") => {
-                        let delta = &data["delta"];
-                        match (blocks.get_mut(&index), delta["type"].as_str()) {
-                            (Some(Block::Text(t)), Some("text_delta")) => {
-                                let piece = delta["text"].as_str().unwrap_or_default();
-                                t.push_str(piece);
-                                text.text_delta(piece);
-                            }
-                            (Some(Block::ToolUse { json, .. }), Some("input_json_delta")) => {
-                                json.push_str(delta["partial_json"].as_str().unwrap_or_default());
-                            }
-                            _ => {}
+        // Streamed text is redacted on its way to the customer, like the finished answer.
+        let text = &RedactedText::new(sink, &self.endpoint.transport.redactor);
+        let reply: Result<ModelReply, ModelError> = async {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                "x-api-key",
+                HeaderValue::from_str(self.endpoint.api_key.expose())
+                    .map_err(|_| protocol("the API key holds characters a header cannot carry"))?,
+            );
+            headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
+            let response = self
+                .endpoint
+                .transport
+                .post(
+                    &self.endpoint.url,
+                    &headers,
+                    self.body(request).to_string().into_bytes(),
+                )
+                .await?;
+            let mut blocks: BTreeMap<u64, Block> = BTreeMap::new();
+            if !self.endpoint.stream {
+                let body: Value = response
+                    .json()
+                    .await
+                    .map_err(|_| protocol("the answer is not JSON"))?;
+                let content = body["content"]
+                    .as_array()
+                    .ok_or_else(|| protocol("the answer has no content"))?;
+                for (i, block) in content.iter().enumerate() {
+                    match block["type"].as_str() {
+                        Some("text") => {
+                            let t = block["text"].as_str().unwrap_or_default().to_string();
+                            text.text_delta(&t);
+                            blocks.insert(i as u64, Block::Text(t));
                         }
+                        Some("tool_use") => {
+                            blocks.insert(
+                                i as u64,
+                                Block::ToolUse {
+                                    id: block["id"].as_str().unwrap_or_default().to_string(),
+                                    name: block["name"].as_str().unwrap_or_default().to_string(),
+                                    json: block["input"].to_string(),
+                                },
+                            );
+                        }
+                        _ => {}
                     }
-                    Some("message_stop") => return Ok(false),
-                    Some("error") => {
-                        return Err(ModelError::Protocol(
-                            data["error"]["message"]
-                                .as_str()
-                                .unwrap_or("stream error")
-                                .chars()
-                                .take(300)
-                                .collect(),
-                        ));
-                    }
-                    _ => {}
                 }
-                Ok(true)
-            })
-            .await?;
-        }
-        let mut reply = ModelReply::default();
-        let mut content = String::new();
-        for block in blocks.into_values() {
-            match block {
-                Block::Text(t) => content.push_str(&t),
-                Block::ToolUse { id, name, json } => reply.tool_calls.push(ToolCall {
-                    id,
-                    name,
-                    arguments: parse_arguments(&json),
-                }),
+            } else {
+                read_sse(response, |event| {
+                    let data: Value = serde_json::from_str(&event.data)
+                        .map_err(|_| protocol("a stream event is not JSON"))?;
+                    let index = data["index"].as_u64().unwrap_or(0);
+                    match data["type"].as_str() {
+                        Some("content_block_start") => {
+                            let block = &data["content_block"];
+                            let started = match block["type"].as_str() {
+                                Some("tool_use") => Block::ToolUse {
+                                    id: block["id"].as_str().unwrap_or_default().to_string(),
+                                    name: block["name"].as_str().unwrap_or_default().to_string(),
+                                    json: String::new(),
+                                },
+                                _ => Block::Text(
+                                    block["text"].as_str().unwrap_or_default().to_string(),
+                                ),
+                            };
+                            blocks.insert(index, started);
+                        }
+                        Some("content_block_delta") => {
+                            let delta = &data["delta"];
+                            match (blocks.get_mut(&index), delta["type"].as_str()) {
+                                (Some(Block::Text(t)), Some("text_delta")) => {
+                                    let piece = delta["text"].as_str().unwrap_or_default();
+                                    t.push_str(piece);
+                                    text.text_delta(piece);
+                                }
+                                (Some(Block::ToolUse { json, .. }), Some("input_json_delta")) => {
+                                    json.push_str(
+                                        delta["partial_json"].as_str().unwrap_or_default(),
+                                    );
+                                }
+                                _ => {}
+                            }
+                        }
+                        Some("message_stop") => return Ok(false),
+                        Some("error") => {
+                            return Err(ModelError::Protocol(
+                                self.endpoint.transport.error_message(
+                                    data["error"]["message"].as_str().unwrap_or("stream error"),
+                                ),
+                            ));
+                        }
+                        _ => {}
+                    }
+                    Ok(true)
+                })
+                .await?;
             }
+            let mut reply = ModelReply::default();
+            let mut content = String::new();
+            for block in blocks.into_values() {
+                match block {
+                    Block::Text(t) => content.push_str(&t),
+                    Block::ToolUse { id, name, json } => reply.tool_calls.push(ToolCall {
+                        id,
+                        name,
+                        arguments: parse_arguments(&json),
+                    }),
+                }
+            }
+            reply.text = (!content.is_empty()).then_some(content);
+            Ok(reply)
         }
-        reply.text = (!content.is_empty()).then_some(content);
-        Ok(reply)
+        .await;
+        text.finish();
+        reply
     }
 }

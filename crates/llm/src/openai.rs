@@ -12,7 +12,7 @@ use switchboard_core::model::{
 };
 
 use crate::BuildError;
-use crate::transport::{Endpoint, parse_arguments, read_sse};
+use crate::transport::{Endpoint, RedactedText, parse_arguments, read_sse};
 
 /// A client for `POST {base_url}/chat/completions`.
 pub struct OpenAiModel {
@@ -205,99 +205,108 @@ impl ChatModel for OpenAiModel {
     async fn complete(
         &self,
         request: &ModelRequest<'_>,
-        text: &dyn TextSink,
+        sink: &dyn TextSink,
     ) -> Result<ModelReply, ModelError> {
-        let response = self
-            .endpoint
-            .transport
-            .post(&self.endpoint.url, &self.headers, self.body(request))
-            .await?;
-        if !self.endpoint.stream {
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|_| ModelError::Transport("the answer broke off".into()))?;
-            let completion: Completion =
-                serde_json::from_slice(&bytes).map_err(|_| protocol("the answer is not JSON"))?;
-            let Some(message) = completion
-                .choices
-                .into_iter()
-                .next()
-                .and_then(|c| c.message)
-            else {
-                return Err(protocol("the answer has no choices[0].message"));
-            };
-            let reply_text = match message.content {
-                Some(Value::String(text)) => Some(text),
-                _ => None,
-            };
-            if let Some(t) = &reply_text {
-                text.text_delta(t);
+        // Streamed text is redacted on its way to the customer, like the finished answer.
+        let text = &RedactedText::new(sink, &self.endpoint.transport.redactor);
+        let reply: Result<ModelReply, ModelError> = async {
+            let response = self
+                .endpoint
+                .transport
+                .post(&self.endpoint.url, &self.headers, self.body(request))
+                .await?;
+            if !self.endpoint.stream {
+                let bytes = response
+                    .bytes()
+                    .await
+                    .map_err(|_| ModelError::Transport("the answer broke off".into()))?;
+                let completion: Completion = serde_json::from_slice(&bytes)
+                    .map_err(|_| protocol("the answer is not JSON"))?;
+                let Some(message) = completion
+                    .choices
+                    .into_iter()
+                    .next()
+                    .and_then(|c| c.message)
+                else {
+                    return Err(protocol("the answer has no choices[0].message"));
+                };
+                let reply_text = match message.content {
+                    Some(Value::String(text)) => Some(text),
+                    _ => None,
+                };
+                if let Some(t) = &reply_text {
+                    text.text_delta(t);
+                }
+                let tool_calls = message
+                    .tool_calls
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| ToolCall {
+                        id: c.id.unwrap_or_default(),
+                        name: c.function.name,
+                        arguments: parse_arguments(c.function.arguments.as_deref().unwrap_or("")),
+                    })
+                    .collect();
+                return Ok(ModelReply {
+                    text: reply_text,
+                    tool_calls,
+                });
             }
-            let tool_calls = message
-                .tool_calls
-                .unwrap_or_default()
+            let mut content = String::new();
+            let mut calls: BTreeMap<u64, PartialCall> = BTreeMap::new();
+            read_sse(response, |event| {
+                if event.data.trim() == "[DONE]" {
+                    return Ok(false);
+                }
+                let chunk: Value = serde_json::from_str(&event.data)
+                    .map_err(|_| protocol("a stream chunk is not JSON"))?;
+                if let Some(message) = chunk["error"]["message"].as_str() {
+                    return Err(ModelError::Protocol(
+                        self.endpoint.transport.error_message(message),
+                    ));
+                }
+                let delta = &chunk["choices"][0]["delta"];
+                if let Some(t) = delta["content"].as_str() {
+                    content.push_str(t);
+                    text.text_delta(t);
+                }
+                for fragment in delta["tool_calls"].as_array().into_iter().flatten() {
+                    let call = calls
+                        .entry(fragment["index"].as_u64().unwrap_or(0))
+                        .or_default();
+                    if let Some(id) = fragment["id"].as_str() {
+                        call.id = id.to_string();
+                    }
+                    if let Some(name) = fragment["function"]["name"].as_str() {
+                        call.name.push_str(name);
+                    }
+                    if let Some(arguments) = fragment["function"]["arguments"].as_str() {
+                        call.arguments.push_str(arguments);
+                    }
+                }
+                Ok(true)
+            })
+            .await?;
+            let tool_calls = calls
                 .into_iter()
-                .map(|c| ToolCall {
-                    id: c.id.unwrap_or_default(),
-                    name: c.function.name,
-                    arguments: parse_arguments(c.function.arguments.as_deref().unwrap_or("")),
+                .map(|(index, c)| ToolCall {
+                    id: if c.id.is_empty() {
+                        format!("call_{index}")
+                    } else {
+                        c.id
+                    },
+                    name: c.name,
+                    arguments: parse_arguments(&c.arguments),
                 })
                 .collect();
-            return Ok(ModelReply {
-                text: reply_text,
+            Ok(ModelReply {
+                text: (!content.is_empty()).then_some(content),
                 tool_calls,
-            });
-        }
-        let mut content = String::new();
-        let mut calls: BTreeMap<u64, PartialCall> = BTreeMap::new();
-        read_sse(response, |event| {
-            if event.data.trim() == "[DONE]" {
-                return Ok(false);
-            }
-            let chunk: Value = serde_json::from_str(&event.data)
-                .map_err(|_| protocol("a stream chunk is not JSON"))?;
-            if let Some(message) = chunk["error"]["message"].as_str() {
-                return Err(ModelError::Protocol(message.chars().take(300).collect()));
-            }
-            let delta = &chunk["choices"][0]["delta"];
-            if let Some(t) = delta["content"].as_str() {
-                content.push_str(t);
-                text.text_delta(t);
-            }
-            for fragment in delta["tool_calls"].as_array().into_iter().flatten() {
-                let call = calls
-                    .entry(fragment["index"].as_u64().unwrap_or(0))
-                    .or_default();
-                if let Some(id) = fragment["id"].as_str() {
-                    call.id = id.to_string();
-                }
-                if let Some(name) = fragment["function"]["name"].as_str() {
-                    call.name.push_str(name);
-                }
-                if let Some(arguments) = fragment["function"]["arguments"].as_str() {
-                    call.arguments.push_str(arguments);
-                }
-            }
-            Ok(true)
-        })
-        .await?;
-        let tool_calls = calls
-            .into_iter()
-            .map(|(index, c)| ToolCall {
-                id: if c.id.is_empty() {
-                    format!("call_{index}")
-                } else {
-                    c.id
-                },
-                name: c.name,
-                arguments: parse_arguments(&c.arguments),
             })
-            .collect();
-        Ok(ModelReply {
-            text: (!content.is_empty()).then_some(content),
-            tool_calls,
-        })
+        }
+        .await;
+        text.finish();
+        reply
     }
 }
 

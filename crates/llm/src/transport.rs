@@ -1,19 +1,23 @@
 //! What both network providers share: POST with retries on 429/5xx and backoff, error
 //! mapping without secrets, and a small server-sent-events reader.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::StreamExt;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::Value;
 use switchboard_core::config::Config;
-use switchboard_core::model::ModelError;
+use switchboard_core::model::{ModelError, TextSink};
 use switchboard_core::secret::{Redactor, Secret};
 
 use crate::BuildError;
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Characters of a model server's error message kept (after redaction).
+const ERROR_CHARS: usize = 300;
 
 /// Settings for one provider's HTTP calls.
 pub struct Transport {
@@ -76,10 +80,9 @@ impl Transport {
                         .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
                         .unwrap_or(text);
                     if !retryable || attempt >= self.max_retries {
-                        // Redacted before it is cut: a cut secret would escape the redactor.
                         return Err(ModelError::Status {
                             status,
-                            message: self.redactor.redact(&message).chars().take(300).collect(),
+                            message: self.error_message(&message),
                         });
                     }
                     retry_after
@@ -102,6 +105,55 @@ impl Transport {
                 .min(MAX_BACKOFF);
             tokio::time::sleep(retry_after.unwrap_or(backoff)).await;
             attempt += 1;
+        }
+    }
+}
+
+impl Transport {
+    /// A model server's error message as it may be shown: redacted whole, then cut.
+    pub fn error_message(&self, message: &str) -> String {
+        self.redactor.excerpt(message, ERROR_CHARS)
+    }
+}
+
+/// Passes a model's text on as it streams, with every secret redacted. A piece may end inside
+/// a secret that the next piece completes, so text that may be part of one waits until the
+/// next piece (or [`RedactedText::finish`]) settles it.
+pub struct RedactedText<'a> {
+    sink: &'a dyn TextSink,
+    redactor: &'a Redactor,
+    pending: Mutex<String>,
+}
+
+impl<'a> RedactedText<'a> {
+    pub fn new(sink: &'a dyn TextSink, redactor: &'a Redactor) -> Self {
+        Self {
+            sink,
+            redactor,
+            pending: Mutex::default(),
+        }
+    }
+
+    /// Passes on whatever text still waits (the answer is complete).
+    pub fn finish(&self) {
+        let rest =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        if !rest.is_empty() {
+            self.sink.text_delta(&self.redactor.redact(&rest));
+        }
+    }
+}
+
+impl TextSink for RedactedText<'_> {
+    fn text_delta(&self, delta: &str) {
+        let ready: String = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            pending.push_str(delta);
+            let settled = self.redactor.unfinished_from(&pending);
+            pending.drain(..settled).collect()
+        };
+        if !ready.is_empty() {
+            self.sink.text_delta(&self.redactor.redact(&ready));
         }
     }
 }
@@ -210,6 +262,50 @@ pub fn parse_arguments(text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Collect(Mutex<Vec<String>>);
+
+    impl TextSink for Collect {
+        fn text_delta(&self, delta: &str) {
+            self.0.lock().unwrap().push(delta.to_string());
+        }
+    }
+
+    #[test]
+    fn streamed_text_never_passes_on_a_secret_split_across_pieces() {
+        let canary = "sk-canary-7f3a9c1e5b";
+        let redactor = Redactor::new([Secret::new(canary)]);
+        let text = format!("Your key is {canary}, and \\u0073k-canary-7f3a9c1e5b too.");
+        for split in 0..text.len() {
+            for second in split..text.len() {
+                if !(text.is_char_boundary(split) && text.is_char_boundary(second)) {
+                    continue;
+                }
+                let out = Collect(Mutex::default());
+                let stream = RedactedText::new(&out, &redactor);
+                stream.text_delta(&text[..split]);
+                stream.text_delta(&text[split..second]);
+                stream.text_delta(&text[second..]);
+                stream.finish();
+                let pieces = out.0.into_inner().unwrap();
+                assert_eq!(
+                    pieces.concat(),
+                    "Your key is [REDACTED], and [REDACTED] too.",
+                    "{split} {second}"
+                );
+                assert!(pieces.iter().all(|p| !p.contains("canary")), "{pieces:?}");
+            }
+        }
+        let out = Collect(Mutex::default());
+        let stream = RedactedText::new(&out, &redactor);
+        stream.text_delta("Hello ");
+        stream.text_delta("there.");
+        assert_eq!(
+            out.0.lock().unwrap().concat(),
+            "Hello there.",
+            "ordinary text is not held"
+        );
+    }
 
     #[test]
     fn sse_blocks_parse() {

@@ -11,7 +11,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use switchboard_connect::{HttpToolRunner, HttpUserDataSource};
 use switchboard_core::agent::{Agent, Clock};
 use switchboard_core::config::Config;
-use switchboard_core::secret::Secret;
+use switchboard_core::secret::{Redactor, Secret, SharedRedactor};
 use switchboard_core::store::{ConversationStore, EventBus, LocalBus};
 use switchboard_core::template::{LayeredEnvironment, ProcessEnvironment};
 
@@ -180,6 +180,16 @@ pub struct AppState {
     pub ip_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Messages per conversation.
     pub conversation_limiter: DefaultKeyedRateLimiter<String>,
+    /// Every secret this server has held — the admin key, and every agent's from the first
+    /// load and every reload — for the log writer.
+    pub secrets: SharedRedactor,
+}
+
+/// Teaches `secrets` every secret of these agents.
+fn learn(secrets: &SharedRedactor, agents: &Agents) {
+    for agent in agents.by_name.values() {
+        secrets.learn(&agent.config.redactor);
+    }
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -201,11 +211,32 @@ impl AppState {
         store: Arc<dyn ConversationStore>,
         events: Arc<dyn EventBus>,
     ) -> Result<Arc<Self>, String> {
+        Self::with_secrets(options, store, events, SharedRedactor::default())
+    }
+
+    /// [`Self::with_events`], teaching `secrets` (the log writer's redactor) the admin key and
+    /// every agent's secrets, now and at every reload.
+    pub fn with_secrets(
+        options: ServerOptions,
+        store: Arc<dyn ConversationStore>,
+        events: Arc<dyn EventBus>,
+        secrets: SharedRedactor,
+    ) -> Result<Arc<Self>, String> {
+        let admin_key = options.admin_key.clone().map(Secret::new);
+        if admin_key.as_ref().is_some_and(|k| !k.is_redactable()) {
+            return Err(format!(
+                "the admin key is shorter than {} characters: it could not be kept out of logs; use a long random key, e.g. `openssl rand -hex 24`",
+                Redactor::MIN_SECRET_LEN
+            ));
+        }
+        secrets.learn_secrets(admin_key.clone());
         let agents = load_agents(&options.configs, &options.vars, &store)?;
+        learn(&secrets, &agents);
         let limits = options.limits;
         Ok(Arc::new(Self {
             agents: ArcSwap::from_pointee(agents),
-            admin_key: options.admin_key.clone().map(Secret::new),
+            admin_key,
+            secrets,
             store,
             events,
             metrics: Metrics::default(),
@@ -220,6 +251,7 @@ impl AppState {
     /// Reloads every config; on any error the running agents stay as they are.
     pub fn reload(&self) -> Result<Vec<String>, String> {
         let agents = load_agents(&self.options.configs, &self.options.vars, &self.store)?;
+        learn(&self.secrets, &agents);
         let names = agents.by_name.keys().cloned().collect();
         self.agents.store(Arc::new(agents));
         Ok(names)

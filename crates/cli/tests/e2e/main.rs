@@ -7,6 +7,7 @@ mod durability;
 mod failures;
 mod nodes;
 mod providers;
+mod secrets;
 mod security;
 mod support;
 mod tasks;

@@ -147,7 +147,8 @@ pub struct RawOutbound {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUserData {
-    /// The endpoint. `${VAR}` here is plain configuration, not a secret.
+    /// The endpoint. `${VAR}` in the origin (`${SHOP_URL}/…`) is plain configuration; after
+    /// it, a secret.
     pub url: Located<String>,
     /// Headers sent with every call, e.g. `Authorization: Bearer ${USER_DATA_KEY}`.
     #[serde(default)]
@@ -261,11 +262,13 @@ pub struct RawRequest {
     /// HTTP method (default `GET`).
     #[serde(default)]
     pub method: Option<Located<String>>,
-    /// URL template: `{input}` placeholders in path and query values only.
+    /// URL template: `{input}` placeholders in path and query values only. `${VAR}` in the
+    /// origin (`${SHOP_URL}/…`) is plain configuration; after it, a secret.
     pub url: Located<String>,
-    /// Extra query parameters; a parameter whose inputs have no value is left out.
+    /// Extra query parameters; a parameter whose inputs have no value is left out. `${VAR}`
+    /// here is a secret.
     #[serde(default)]
-    pub query: BTreeMap<String, String>,
+    pub query: BTreeMap<String, Located<String>>,
     /// Header templates. `${VAR}` here is a secret.
     #[serde(default)]
     pub headers: BTreeMap<String, Located<String>>,

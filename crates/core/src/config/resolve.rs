@@ -13,7 +13,7 @@ use super::raw::{self, Access, Effect, ModelProvider, RawConfig};
 use super::*;
 use crate::secret::{Redactor, Secret};
 use crate::template::{
-    BodyTemplate, Environment, References, Template, TemplateError, UrlTemplate,
+    BodyTemplate, Environment, References, Template, TemplateError, UrlTemplate, UrlTemplateError,
 };
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -38,6 +38,9 @@ fn template_hint(error: &TemplateError) -> &'static str {
         TemplateError::SecretFile { .. } => "check the path and that switchboard may read it",
         TemplateError::SecretNotAllowed => {
             "credentials belong in `headers` or `query`, where `${VAR}` is a secret"
+        }
+        TemplateError::ShortSecret(_) => {
+            "a value this short cannot be kept out of logs and transcripts: reference the full credential (a value that is not secret may be written inline, unless its name is a credential's)"
         }
         TemplateError::InputNotAllowed => {
             "remove the `{…}` placeholder; only fixed text is allowed here"
@@ -89,16 +92,6 @@ impl Resolver<'_> {
                             .render(&BTreeMap::new(), str::to_string)
                             .is_some_and(|r| r.wire == one.expose()) =>
                     {
-                        if one.expose().len() < Redactor::MIN_SECRET_LEN {
-                            self.problems.add(
-                                value.at,
-                                format!(
-                                    "{what} is shorter than {} characters",
-                                    Redactor::MIN_SECRET_LEN
-                                ),
-                                "use the real secret; short values cannot be redacted safely",
-                            );
-                        }
                         self.secrets.push(one.clone());
                         Some(one.clone())
                     }
@@ -137,6 +130,13 @@ impl Resolver<'_> {
             }
             match Template::compile(value, References::Secret, allow_inputs, self.env) {
                 Ok(t) => {
+                    if is_credential_name(name) && is_inline(&t) {
+                        self.problems.add(
+                            value.at,
+                            format!("header `{name}` holds a credential written inline"),
+                            INLINE_CREDENTIAL_HINT,
+                        );
+                    }
                     for s in t.secrets() {
                         self.secrets.push(s.clone());
                     }
@@ -164,6 +164,69 @@ impl Resolver<'_> {
             }
         }
     }
+}
+
+/// Whether a header, query parameter or body field of this name carries a credential:
+/// `Authorization`, `Proxy-Authorization`, `Cookie`, or a name holding `key`, `token`,
+/// `secret`, `password`, `passwd` or `auth` (any case). Its value must be a reference.
+fn is_credential_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "cookie", "key", "token", "secret", "password", "passwd", "auth",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+/// Whether a template is text written in the config, with neither a `${…}` reference nor an
+/// `{input}` placeholder: a credential there would sit in the file and in every copy of it.
+fn is_inline(template: &Template) -> bool {
+    template
+        .as_literal()
+        .is_some_and(|text| !text.trim().is_empty())
+}
+
+const INLINE_CREDENTIAL_HINT: &str = "reference it instead, e.g. `Bearer ${SHOP_API_KEY}` or `${file:/run/secrets/shop_api_key}`, and set the value outside the config";
+
+/// The body fields (as `a.b[0]`) whose name is a credential's and whose value is text written
+/// inline. A field's own value counts, and the strings of a list it holds; the fields of an
+/// object it holds are judged by their own names.
+fn inline_credentials(body: &BodyTemplate, path: &str, credential: bool, found: &mut Vec<String>) {
+    match body {
+        BodyTemplate::Text(t) if credential && is_inline(t) => found.push(path.to_string()),
+        BodyTemplate::Text(_) | BodyTemplate::Literal(_) => {}
+        BodyTemplate::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                inline_credentials(item, &format!("{path}[{i}]"), credential, found);
+            }
+        }
+        BodyTemplate::Object(fields) => {
+            for (key, value) in fields {
+                let field = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                inline_credentials(value, &field, is_credential_name(key), found);
+            }
+        }
+    }
+}
+
+/// The query parameters written into a URL itself (`?api_key=…`) whose name is a credential's
+/// and whose value is text written inline.
+fn inline_url_credentials(url: &str) -> Vec<&str> {
+    let Some((_, query)) = url.split_once('?') else {
+        return Vec::new();
+    };
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(key, value)| {
+            is_credential_name(key) && !value.is_empty() && !value.contains(['{', '$'])
+        })
+        .map(|(key, _)| key)
+        .collect()
 }
 
 /// Header names are tokens (RFC 9110): checked here without pulling an HTTP crate into core.
@@ -354,30 +417,7 @@ fn resolve_model(r: &mut Resolver<'_>, m: &raw::RawModel) -> ModelConfig {
 }
 
 fn resolve_user_data(r: &mut Resolver<'_>, u: &raw::RawUserData) -> Option<UserDataConfig> {
-    let url = match Template::compile(&u.url, References::Plain, false, r.env) {
-        Ok(t) => {
-            let text = t.as_literal().unwrap_or_default();
-            match url::Url::parse(&text) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-                    Some(url)
-                }
-                _ => {
-                    r.problems.add(
-                        u.url.at,
-                        format!("user_data url `{text}` is not an absolute http(s) URL"),
-                        "write e.g. `https://api.example.com/switchboard/user-data`",
-                    );
-                    None
-                }
-            }
-        }
-        Err(e) => {
-            let hint = template_hint(&e);
-            r.problems
-                .add(u.url.at, format!("user_data url: {e}"), hint);
-            None
-        }
-    };
+    let url = r.fixed_url(&u.url, "user_data url");
     let headers = r.header_templates(&u.headers, false);
     let mut answers = Vec::new();
     for (i, a) in u.answers.iter().enumerate() {
@@ -545,19 +585,46 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
             format!("use one of {}", METHODS.join(", ")),
         );
     }
-    let url = match UrlTemplate::compile(&t.request.url, &t.request.query, r.env) {
+    let before_query = r.problems_len();
+    let mut query = BTreeMap::new();
+    for (key, value) in &t.request.query {
+        match Template::compile(value, References::Secret, true, r.env) {
+            Ok(template) if is_credential_name(key) && is_inline(&template) => r.problems.add(
+                value.at,
+                format!("tool `{name}`: query parameter `{key}` holds a credential written inline"),
+                INLINE_CREDENTIAL_HINT,
+            ),
+            Ok(_) => {}
+            Err(e) => r.problems.add(
+                value.at,
+                format!("tool `{name}`: query parameter `{key}`: {e}"),
+                template_hint(&e),
+            ),
+        }
+        query.insert(key.clone(), value.value.clone());
+    }
+    // A `query` value's own problem is reported above, at its place; the URL is still read
+    // for its own.
+    if r.problems_len() > before_query {
+        query.clear();
+    }
+    let url = match UrlTemplate::compile(&t.request.url, &query, r.env) {
         Ok(u) => {
+            r.url_credentials(&t.request.url, &u, &format!("tool `{name}`: url"));
             for s in u.secrets() {
                 r.secrets.push(s.clone());
             }
             Some(u)
         }
         Err(e) => {
-            r.problems.add(
-                t.request.url.at,
-                format!("tool `{name}`: url: {e}"),
-                "write e.g. `${SHOP_URL}/orders/{order_id}?zip={zip}`; placeholders name inputs",
-            );
+            let hint = match &e {
+                UrlTemplateError::Template(e) => template_hint(e),
+                _ => {
+                    "write e.g. `${SHOP_URL}/orders/{order_id}?zip={zip}`; placeholders name inputs"
+                }
+            };
+            r.problems
+                .add(t.request.url.at, format!("tool `{name}`: url: {e}"), hint);
             None
         }
     };
@@ -568,6 +635,17 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
         .as_ref()
         .and_then(|b| match BodyTemplate::compile(&b.value, r.env) {
             Ok(body) => {
+                let mut inline = Vec::new();
+                inline_credentials(&body, "", false, &mut inline);
+                for field in inline {
+                    r.problems.add(
+                        b.at,
+                        format!(
+                            "tool `{name}`: body field `{field}` holds a credential written inline"
+                        ),
+                        INLINE_CREDENTIAL_HINT,
+                    );
+                }
                 for s in body.secrets() {
                     r.secrets.push(s.clone());
                 }
@@ -672,6 +750,65 @@ fn resolve_tool(r: &mut Resolver<'_>, t: &raw::RawTool) -> Option<Tool> {
 impl Resolver<'_> {
     fn problems_len(&self) -> usize {
         self.problems.len()
+    }
+
+    /// A URL without placeholders (the User Data API's), read like a tool's: `${VAR}` in the
+    /// origin is configuration, after it a secret the redactor knows.
+    fn fixed_url(&mut self, source: &Located<String>, what: &str) -> Option<url::Url> {
+        let hint = "write e.g. `https://api.example.com/switchboard/user-data`";
+        let template = match UrlTemplate::compile(source, &BTreeMap::new(), self.env) {
+            Ok(t) => t,
+            Err(UrlTemplateError::Template(e)) => {
+                let hint = template_hint(&e);
+                self.problems.add(source.at, format!("{what}: {e}"), hint);
+                return None;
+            }
+            Err(e) => {
+                self.problems.add(source.at, format!("{what}: {e}"), hint);
+                return None;
+            }
+        };
+        if template
+            .path_inputs()
+            .chain(template.query_inputs())
+            .next()
+            .is_some()
+        {
+            self.problems.add(
+                source.at,
+                format!("{what}: {}", TemplateError::InputNotAllowed),
+                template_hint(&TemplateError::InputNotAllowed),
+            );
+            return None;
+        }
+        self.url_credentials(source, &template, what);
+        self.secrets.extend(template.secrets().cloned());
+        match template.render(&BTreeMap::new()) {
+            Ok((url, _)) => Some(url),
+            Err(e) => {
+                self.problems.add(source.at, format!("{what}: {e}"), hint);
+                None
+            }
+        }
+    }
+
+    /// Credentials a URL must not carry: a password in its origin (`user:pass@`, shown with
+    /// every request) and a credential query parameter written inline.
+    fn url_credentials(&mut self, source: &Located<String>, url: &UrlTemplate, what: &str) {
+        if url.origin().password().is_some() {
+            self.problems.add(
+                source.at,
+                format!("{what}: the URL carries a password (`user:…@host`)"),
+                "send credentials in a header instead, e.g. `Authorization: Basic ${SHOP_BASIC_AUTH}`",
+            );
+        }
+        for key in inline_url_credentials(source) {
+            self.problems.add(
+                source.at,
+                format!("{what}: query parameter `{key}` holds a credential written inline"),
+                INLINE_CREDENTIAL_HINT,
+            );
+        }
     }
 }
 
