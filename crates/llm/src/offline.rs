@@ -17,7 +17,7 @@ use switchboard_core::extract::{extract, overlap, render_plain, words};
 use switchboard_core::model::{
     ChatModel, Message, ModelError, ModelReply, ModelRequest, TextSink, ToolCall, ToolSpec,
 };
-use switchboard_core::task::trigger_score;
+use switchboard_core::task::{TaskDef, trigger_score};
 use switchboard_core::understand::{Lang, Normal, Phrase, phrase};
 
 /// The offline engine.
@@ -341,13 +341,32 @@ impl OfflineEngine {
             return Intent::Handoff(current.to_string());
         }
         // A task whose examples the message matches clearly (and no negative example better).
-        let best_task = self
+        // Two tasks the message fits exactly as well, by the same words ("order #W1 …
+        // instead", where only "order" and the number matched), are no clear request:
+        // neither starts. ("Cancel #W1 and return #W2" fit two tasks by different words: two
+        // requests, done in order.)
+        let message_words = words(current);
+        let matched = |t: &TaskDef| -> std::collections::BTreeSet<String> {
+            t.words().intersection(&message_words).cloned().collect()
+        };
+        let scored: Vec<(&std::sync::Arc<TaskDef>, f64)> = self
             .config
             .tasks
             .iter()
             .map(|t| (t, trigger_score(t, current)))
             .filter(|(_, score)| offers_tasks && *score >= 0.6)
-            .max_by(|a, b| a.1.total_cmp(&b.1));
+            .collect();
+        let best_task = scored
+            .iter()
+            .copied()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .filter(|(top, score)| {
+                !scored.iter().any(|(other, s)| {
+                    other.name != top.name
+                        && (s - score).abs() < 1e-9
+                        && matched(other) == matched(top)
+                })
+            });
         // A task that identifies the customer itself beats the identifying lookup alone
         // ("my email is …, please cancel order …").
         let identifying = |spec: &ToolSpec| {

@@ -37,13 +37,19 @@ pub fn trigger_score(task: &TaskDef, message: &str) -> f64 {
         return 0.0;
     }
     // A value that fits one of the task's patterned slots (an order number) is strong evidence,
-    // as it is for tools.
+    // as it is for tools; each kind of value counts ("order #W1 should go to <an address>"
+    // fills two slots of the address change, one of a return).
     let mut taken = Default::default();
-    let patterned = task.slots().any(|s| {
-        (s.pattern.is_some() && extract(&s.property, message, false, &mut taken).is_some())
-            || (s.is_address() && crate::understand::values::Address::parse(message).is_complete())
-    });
-    positive + if patterned { 0.3 } else { 0.0 }
+    let address = crate::understand::values::Address::parse(message).is_complete();
+    let filled = task
+        .slots()
+        .filter(|s| {
+            (s.pattern.is_some() && extract(&s.property, message, false, &mut taken).is_some())
+                || (s.is_address() && address)
+        })
+        .count()
+        .min(2);
+    positive + 0.3 * filled as f64
 }
 
 /// How much a message reads like a task's examples (0 when a negative example fits as well).
@@ -1762,7 +1768,14 @@ impl Agent {
         let Some(run) = conversation.task.as_mut() else {
             return CallEnd { content: json!({"error": {"kind": "refused", "message": "changes run only inside a task"}}).to_string(), reply: None };
         };
-        if run.confirmed.contains(&digest) {
+        // The same write again (a model re-proposing it): it was made once and is not made
+        // again; its outcome is the answer, with no new confirmation.
+        let key = idempotency_key(&conversation.id, &run.run_id, &digest);
+        let done = matches!(
+            run.writes.get(&key).map(|w| &w.state),
+            Some(WriteState::Done { .. })
+        );
+        if done || run.confirmed.contains(&digest) {
             let result = self
                 .confirmed_write(conversation, &call.id, prepared, &digest, recorder)
                 .await;
@@ -1840,6 +1853,16 @@ impl Agent {
         let previous = run.writes.get(&key).map(|w| w.state.clone());
         match previous {
             Some(WriteState::Done { ok, outcome }) => {
+                recorder.emit(TurnEvent::ToolCallFinished {
+                    call_id: call_id.into(),
+                    tool: prepared.tool.name.clone(),
+                    status: "replayed".into(),
+                    error: Some(
+                        "made once already; its outcome is repeated, nothing is sent".into(),
+                    ),
+                    ignored_inputs: Vec::new(),
+                    request: None,
+                });
                 return if ok {
                     Ok(Selected {
                         value: outcome,
