@@ -118,17 +118,19 @@ async fn sqlite_keeps_every_save_across_checkpoints_and_reopening() {
         store.save(&conversation).await.unwrap();
         // Writes never stop for long (a passive checkpoint never finds the WAL idle), but the
         // checkpoint thread gets its turn even when the machine is busy with other tests.
-        if n % 100 == 99 {
+        if n % 50 == 49 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
     assert_eq!(store.version("c0").await.unwrap(), Some(2));
     assert_eq!(store.version("c6999").await.unwrap(), Some(1));
     // Without checkpoints that start the WAL over, it would hold every page written: ~90 MB.
+    // How far it grows between checkpoints depends on how busy the machine is (54 MB was
+    // seen under a full CI run on 2 cores); the bound tells the two cases apart.
     let wal = std::fs::metadata(format!("{}-wal", path.display()))
         .unwrap()
         .len();
-    assert!(wal < 45_000_000, "the WAL grew to {wal} bytes");
+    assert!(wal < 70_000_000, "the WAL grew to {wal} bytes");
     drop(store);
     // A checkpoint in flight may hold the file a moment longer.
     let reopened = loop {
