@@ -443,7 +443,7 @@ pub async fn get_conversation(
             "agent": conversation.agent,
             "identity": conversation.identity,
             "task": views::customer_task(&task),
-            "handoff": conversation.handoff.is_some(),
+            "handoff": views::handed_off(conversation.handoff.is_some()),
             "transcript": transcript,
         }))
         .into_response());

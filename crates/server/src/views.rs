@@ -85,12 +85,18 @@ pub fn customer_task(task: &Value) -> Value {
     json!({"task": task["task"], "awaiting": {"kind": task["awaiting"]["kind"]}})
 }
 
+/// Whether a person has the conversation, as the customer sees it: `true`, or `null` (as
+/// the operator's view has `null` or the summary, so a client testing for `null` reads both).
+pub fn handed_off(yes: bool) -> Value {
+    if yes { Value::Bool(true) } else { Value::Null }
+}
+
 /// A turn's summary (reply, events, handoff, task, timing) as the customer sees it.
 pub fn customer_summary(summary: &Value) -> Value {
     json!({
         "reply": summary["reply"],
         "events": customer_events(&summary["events"]),
-        "handoff": !summary["handoff"].is_null(),
+        "handoff": handed_off(!summary["handoff"].is_null()),
         "task": customer_task(&summary["task"]),
         "timing": summary["timing"],
     })
