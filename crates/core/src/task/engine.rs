@@ -1146,11 +1146,7 @@ impl Agent {
         };
         let run = conversation.task.as_mut()?;
         run.slots.insert(elsewhere.slot.clone(), new.clone());
-        run.results.clear();
-        run.confirmed.clear();
-        run.awaiting = Awaiting::Nothing;
-        run.switched_from.clear();
-        run.pc = 0;
+        run.restart();
         recorder.emit(TurnEvent::TaskCorrected {
             task: task.name.clone(),
             slots: vec![elsewhere.slot.clone()],
@@ -1269,13 +1265,9 @@ impl Agent {
                 }
                 let names = changed.iter().map(|(n, _)| n.clone()).collect();
                 run.slots.extend(changed);
-                run.results.clear();
-                run.confirmed.clear();
-                run.awaiting = Awaiting::Nothing;
                 // New details may lead to the task switched away from ("exchange" for a
                 // pending order is a change of items).
-                run.switched_from.clear();
-                run.pc = 0;
+                run.restart();
                 recorder.emit(TurnEvent::TaskCorrected {
                     task: task.name.clone(),
                     slots: names,

@@ -145,6 +145,17 @@ impl TaskRun {
         }
     }
 
+    /// Starts the run over from its first instruction with the slots it holds (a corrected
+    /// detail): lookups run again, anything confirmed must be confirmed again, and a task
+    /// switched away from may be switched to again.
+    pub fn restart(&mut self) {
+        self.results.clear();
+        self.confirmed.clear();
+        self.awaiting = Awaiting::Nothing;
+        self.switched_from.clear();
+        self.pc = 0;
+    }
+
     /// A write that was sent and whose outcome is unknown (a timeout, a 5xx, a crash after
     /// sending): it may have been made.
     pub fn unsettled_write(&self) -> Option<&WriteRecord> {
