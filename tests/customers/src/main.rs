@@ -688,6 +688,7 @@ async fn check_judge(ctx: &Ctx, client: &reqwest::Client, stack: &Stack) -> Resu
                 reqwest::Method::POST,
                 &format!("{}{path}", stack.backend),
                 Some(&body),
+                None,
             )
             .await?;
         }

@@ -17,6 +17,9 @@ pub struct Stack {
     /// The backend's state was last seen byte-for-byte equal to the initial database (so the
     /// next case needs no reset).
     pub clean: std::sync::atomic::AtomicBool,
+    /// Sent as `x-admin-key` with each message, so replies carry the operator view (the tool
+    /// events the funnel diagnostics count); the customer's words are the same in both views.
+    admin_key: Option<String>,
 }
 
 impl Stack {
@@ -109,6 +112,7 @@ impl Stack {
             children: Mutex::new(Vec::new()),
             dir: None,
             clean: Default::default(),
+            admin_key: std::env::var("SWITCHBOARD_ADMIN_KEY").ok(),
         }
     }
 
@@ -127,6 +131,7 @@ impl Stack {
             children: Mutex::new(Vec::new()),
             dir: Some(dir.clone()),
             clean: Default::default(),
+            admin_key: Some(format!("sim-admin-{}-{n}", std::process::id())),
         };
         let log = |name: &str| -> Result<Stdio> {
             Ok(Stdio::from(std::fs::File::create(dir.join(name))?))
@@ -166,6 +171,10 @@ impl Stack {
                 "1000000",
             ])
             .env("RETAIL_URL", &stack.backend)
+            .env(
+                "SWITCHBOARD_ADMIN_KEY",
+                stack.admin_key.as_deref().unwrap_or_default(),
+            )
             .env("RUST_LOG", "warn")
             .stdout(log("server.log")?)
             .stderr(log("server.err")?)
@@ -191,12 +200,16 @@ pub async fn send(
     method: reqwest::Method,
     url: &str,
     body: Option<&Value>,
+    admin_key: Option<&str>,
 ) -> Result<(u16, String)> {
     let mut wait = Duration::from_millis(200);
     for _ in 0..20 {
         let mut req = client.request(method.clone(), url);
         if let Some(b) = body {
             req = req.json(b);
+        }
+        if let Some(key) = admin_key {
+            req = req.header("x-admin-key", key);
         }
         let resp = req
             .send()
@@ -227,6 +240,7 @@ impl Stack {
             reqwest::Method::POST,
             &format!("{}/reset", self.backend),
             Some(&json!({})),
+            None,
         )
         .await?;
         if st != 200 {
@@ -240,6 +254,7 @@ impl Stack {
             client,
             reqwest::Method::GET,
             &format!("{}/state", self.backend),
+            None,
             None,
         )
         .await?;
@@ -255,6 +270,7 @@ impl Stack {
             reqwest::Method::POST,
             &format!("{}/v1/conversations", self.server),
             Some(&json!({})),
+            None,
         )
         .await?;
         if st != 200 && st != 201 {
@@ -274,6 +290,7 @@ impl Stack {
             reqwest::Method::POST,
             &url,
             Some(&json!({ "text": text })),
+            self.admin_key.as_deref(),
         )
         .await?;
         if st != 200 {
