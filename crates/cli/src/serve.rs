@@ -39,6 +39,12 @@ pub struct ServeArgs {
     /// Messages per minute into one conversation.
     #[arg(long, default_value_t = Limits::default().per_conversation_per_minute)]
     rate_per_conversation: u32,
+    /// Open connections at most, all clients together (lowered to fit `ulimit -n`).
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    /// Open connections at most from one client address (a proxy in front counts as one).
+    #[arg(long, default_value_t = Limits::default().max_connections_per_ip)]
+    max_connections_per_ip: usize,
 }
 
 async fn run_server(
@@ -112,6 +118,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         limits: Limits {
             per_ip_per_minute: args.rate_per_ip,
             per_conversation_per_minute: args.rate_per_conversation,
+            max_connections: args.max_connections,
+            max_connections_per_ip: args.max_connections_per_ip,
             ..Limits::default()
         },
         demo_signing: false,

@@ -591,7 +591,10 @@ impl Agent {
             };
             let request = ModelRequest {
                 system: self.system_prompt(conversation),
-                messages: &conversation.messages,
+                messages: crate::model::history_window(
+                    &conversation.messages,
+                    self.config.agent.history_chars,
+                ),
                 tools,
                 user_data: self.user_data(conversation),
             };
@@ -626,11 +629,16 @@ impl Agent {
             // Every call gets a tool message (providers require one per call id); after a call
             // that ends the turn, the rest are skipped.
             let mut final_reply: Option<String> = None;
-            for call in &reply.tool_calls {
+            let cap = self.config.agent.max_tool_calls_per_step;
+            for (i, call) in reply.tool_calls.iter().enumerate() {
                 let end = if final_reply.is_some() {
                     CallEnd::data(
                         json!({"error": {"kind": "skipped", "message": "not run: the turn ended first"}}),
                     )
+                } else if i >= cap {
+                    CallEnd::data(json!({"error": {"kind": "skipped", "message": format!(
+                        "not run: at most {cap} tool calls are run from one step; go on with what you have"
+                    )}}))
                 } else {
                     self.handle_call(conversation, call, text, recorder).await
                 };

@@ -33,6 +33,44 @@ pub enum Message {
     },
 }
 
+impl Message {
+    /// About how much of a model's context this message takes, in characters.
+    fn size(&self) -> usize {
+        match self {
+            Message::User { content } => content.len(),
+            Message::Assistant {
+                content,
+                tool_calls,
+            } => {
+                content.as_deref().map_or(0, str::len)
+                    + tool_calls
+                        .iter()
+                        .map(|c| c.name.len() + c.arguments.to_string().len())
+                        .sum::<usize>()
+            }
+            Message::Tool { name, content, .. } => name.len() + content.len(),
+        }
+    }
+}
+
+/// The newest part of a conversation that fits `budget` characters, as sent to a model: it
+/// starts at a customer's message (so no tool result is sent without the call it answers),
+/// and holds at least the latest customer message with what followed it, whatever its size.
+pub fn history_window(messages: &[Message], budget: usize) -> &[Message] {
+    let mut used = 0;
+    let mut start = None;
+    for (i, message) in messages.iter().enumerate().rev() {
+        used += message.size();
+        if start.is_some() && used > budget {
+            break;
+        }
+        if matches!(message, Message::User { .. }) {
+            start = Some(i);
+        }
+    }
+    start.map_or(messages, |i| &messages[i..])
+}
+
 /// A tool call chosen by the model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ToolCall {
@@ -127,4 +165,91 @@ pub trait ChatModel: Send + Sync {
         request: &ModelRequest<'_>,
         text: &dyn TextSink,
     ) -> Result<ModelReply, ModelError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(text: &str) -> Message {
+        Message::User {
+            content: text.into(),
+        }
+    }
+
+    fn call(id: &str) -> Message {
+        Message::Assistant {
+            content: None,
+            tool_calls: vec![ToolCall {
+                id: id.into(),
+                name: "lookup".into(),
+                arguments: serde_json::json!({"q": "x"}),
+            }],
+        }
+    }
+
+    fn result(id: &str, size: usize) -> Message {
+        Message::Tool {
+            call_id: id.into(),
+            name: "lookup".into(),
+            content: "r".repeat(size),
+        }
+    }
+
+    fn reply(text: &str) -> Message {
+        Message::Assistant {
+            content: Some(text.into()),
+            tool_calls: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_short_conversation_goes_whole() {
+        let messages = vec![
+            user("hi"),
+            reply("hello"),
+            user("order?"),
+            call("1"),
+            result("1", 10),
+        ];
+        assert_eq!(history_window(&messages, 1000).len(), messages.len());
+    }
+
+    #[test]
+    fn old_turns_are_dropped_whole_and_the_window_starts_at_a_customer_message() {
+        let mut messages = Vec::new();
+        for turn in 0..50 {
+            messages.push(user(&format!("question {turn}")));
+            messages.push(call(&turn.to_string()));
+            messages.push(result(&turn.to_string(), 200));
+            messages.push(reply("answer"));
+        }
+        let window = history_window(&messages, 2000);
+        assert!(window.len() < messages.len());
+        assert!(matches!(window[0], Message::User { .. }), "{:?}", window[0]);
+        let size: usize = window.iter().map(Message::size).sum();
+        assert!(size <= 2000, "{size}");
+        // The newest turn is always in it.
+        assert_eq!(window.last(), messages.last());
+        // Every tool result in the window comes after the call it answers.
+        for (i, m) in window.iter().enumerate() {
+            if let Message::Tool { call_id, .. } = m {
+                assert!(window[..i].iter().any(|c| matches!(c, Message::Assistant { tool_calls, .. } if tool_calls.iter().any(|t| &t.id == call_id))));
+            }
+        }
+    }
+
+    #[test]
+    fn the_latest_turn_goes_even_over_budget() {
+        let messages = vec![
+            user("old"),
+            reply("ok"),
+            user(&"x".repeat(5000)),
+            call("1"),
+            result("1", 5000),
+        ];
+        let window = history_window(&messages, 100);
+        assert_eq!(window.len(), 3);
+        assert_eq!(window[0], messages[2]);
+    }
 }

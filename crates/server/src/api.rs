@@ -334,30 +334,35 @@ impl EventSink for ChannelSink {
     }
 }
 
+/// A customer's message as a turn takes it: trimmed, not empty, not longer than the limit —
+/// the same on every route that carries one.
+fn customer_text(state: &AppState, text: &str, field: &str) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_message",
+            format!("{field} is empty"),
+        ));
+    }
+    let limit = state.options.limits.message_chars;
+    if text.chars().count() > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "message_too_long",
+            format!("{field} is longer than {limit} characters"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
 pub async fn post_message(
     State(state): Shared,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<Response, ApiError> {
-    let text = body.text.trim().to_string();
-    if text.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "empty_message",
-            "`text` is empty",
-        ));
-    }
-    if text.chars().count() > state.options.limits.message_chars {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "message_too_long",
-            format!(
-                "`text` is longer than {} characters",
-                state.options.limits.message_chars
-            ),
-        ));
-    }
+    let text = customer_text(&state, &body.text, "`text`")?;
     if state.conversation_limiter.check_key(&id).is_err() {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -476,11 +481,12 @@ pub async fn handoff(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body: HandoffBody = optional_json(&headers, &body)?;
+    let summary = match body.summary {
+        Some(summary) => customer_text(&state, &summary, "`summary`")?,
+        None => "Handed off by an operator.".into(),
+    };
     let _lock = state.store.lock(&id).await.map_err(ApiError::store)?;
     let mut conversation = load_conversation(&state, &id).await?;
-    let summary = body
-        .summary
-        .unwrap_or_else(|| "Handed off by an operator.".into());
     conversation.task = None;
     conversation.handoff = Some(summary.clone());
     state
@@ -570,11 +576,12 @@ async fn chat(
             "the last message must have `role: user`",
         ));
     }
+    let text = customer_text(&state, &last.content, "the last message's `content`")?;
     let mut messages = Vec::new();
-    for m in history {
+    for (i, m) in history.iter().enumerate() {
         messages.push(match m.role.as_str() {
             "user" => Message::User {
-                content: m.content.clone(),
+                content: customer_text(&state, &m.content, &format!("`messages[{i}].content`"))?,
             },
             "assistant" => Message::Assistant {
                 content: Some(m.content.clone()),
@@ -601,9 +608,7 @@ async fn chat(
     conversation.messages = messages;
     let stateless: Agent = agent.with_store(Arc::new(MemoryStore::default()));
     let started = Instant::now();
-    let output = stateless
-        .turn(&mut conversation, &last.content, &Quiet)
-        .await;
+    let output = stateless.turn(&mut conversation, &text, &Quiet).await;
     state.metrics.turn(
         &conversation.agent,
         &conversation.id,

@@ -7,6 +7,7 @@
 //! the store's per-conversation lock. It never decides policy itself.
 
 pub mod api;
+pub mod edge;
 pub mod error;
 pub mod identity;
 pub mod metrics;
@@ -14,7 +15,6 @@ pub mod state;
 pub mod views;
 mod web;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -88,6 +88,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(web::routes())
         .merge(v1)
         .layer(DefaultBodyLimit::max(state.options.limits.body_bytes))
+        .layer(middleware::from_fn(error::json_bodies))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             api::count_errors,
@@ -114,10 +115,8 @@ pub async fn serve(
             limiters.conversation_limiter.shrink_to_fit();
         }
     });
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.options.limits;
+    edge::serve(listener, router(state), limits, shutdown).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

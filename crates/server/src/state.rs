@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -42,6 +43,16 @@ pub struct Limits {
     pub per_ip_per_minute: u32,
     /// Messages per minute into one conversation.
     pub per_conversation_per_minute: u32,
+    /// Time a client has to send a request's headers, counted from the moment the connection
+    /// waits for them (a new connection, or an idle kept-alive one). Then it is closed.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's whole body. Then the request fails with 408.
+    pub body_read_timeout: Duration,
+    /// Open connections at most, all clients together (lowered to fit the file-descriptor
+    /// limit at start).
+    pub max_connections: usize,
+    /// Open connections at most from one client address.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +62,10 @@ impl Default for Limits {
             message_chars: 4000,
             per_ip_per_minute: 600,
             per_conversation_per_minute: 60,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 4096,
+            max_connections_per_ip: 128,
         }
     }
 }

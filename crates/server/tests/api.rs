@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use switchboard_core::store::{ConversationStore, MemoryStore};
@@ -629,6 +629,199 @@ async fn bad_requests_get_the_right_status_and_code_and_the_server_keeps_serving
             .map(|r| !r.is_empty()),
         Some(true)
     );
+}
+
+/// Error statuses written below the handlers (unknown paths, wrong methods, bodies over the
+/// limit on routes that read raw bytes) get the same `{code, message}` body as the rest, and
+/// every route that carries a customer's message applies the same limits.
+#[tokio::test]
+async fn every_error_status_has_a_code_and_every_route_the_same_message_limits() {
+    let app = spawn_app().await;
+    let id = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let json_ct = Some("application/json");
+    app.check(
+        "GET",
+        "/v1/chat",
+        None,
+        Vec::new(),
+        405,
+        "method_not_allowed",
+    )
+    .await;
+    let allow = app
+        .client
+        .delete(format!("{}/v1/conversations/{id}/messages", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allow.status(), 405);
+    assert!(allow.headers().contains_key("allow"), "405 keeps `Allow`");
+    app.check("GET", "/no-such-page", None, Vec::new(), 404, "not_found")
+        .await;
+    let big = serde_json::to_vec(&json!({"summary": "x".repeat(100_000)})).unwrap();
+    app.check(
+        "POST",
+        &format!("/v1/conversations/{id}/handoff"),
+        json_ct,
+        big,
+        413,
+        "payload_too_large",
+    )
+    .await;
+    let chat = |text: String| {
+        serde_json::to_vec(&json!({"messages": [{"role": "user", "content": text}]})).unwrap()
+    };
+    app.check(
+        "POST",
+        "/v1/chat",
+        json_ct,
+        chat("x".repeat(5_000)),
+        413,
+        "message_too_long",
+    )
+    .await;
+    app.check(
+        "POST",
+        "/v1/chat",
+        json_ct,
+        chat("  ".into()),
+        422,
+        "empty_message",
+    )
+    .await;
+    let long_history = serde_json::to_vec(&json!({"messages": [
+        {"role": "user", "content": "y".repeat(5_000)},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "hi"},
+    ]}))
+    .unwrap();
+    app.check(
+        "POST",
+        "/v1/chat",
+        json_ct,
+        long_history,
+        413,
+        "message_too_long",
+    )
+    .await;
+    app.check(
+        "POST",
+        &format!("/v1/conversations/{id}/handoff"),
+        json_ct,
+        serde_json::to_vec(&json!({"summary": "z".repeat(5_000)})).unwrap(),
+        413,
+        "message_too_long",
+    )
+    .await;
+}
+
+/// A raw client connection from a chosen loopback address (all of 127/8 is local on Linux), so
+/// one test can be several clients.
+async fn connect_from(source: &str, url: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    let address = url.trim_start_matches("http://").parse().unwrap();
+    socket.connect(address).await.unwrap()
+}
+
+/// Reads what the server sends until it closes the connection (or 20 s pass, which fails).
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut got))
+        .await
+        .expect("the server closes the connection")
+        .ok();
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// Slow clients: headers that never finish are cut off, one address cannot hold more than its
+/// share of connections (the rest are answered 503 with a code), and health keeps answering
+/// for everyone else meanwhile.
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_cannot_starve_the_rest() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(Limits {
+        header_read_timeout: Duration::from_secs(1),
+        max_connections_per_ip: 8,
+        ..Limits::default()
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let mut stream = connect_from("127.0.0.2", &app.url).await;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+            .await
+            .unwrap();
+        held.push(stream);
+    }
+    // The attacker's ninth connection is refused with a code, not left hanging.
+    let mut ninth = connect_from("127.0.0.2", &app.url).await;
+    let refused = read_until_closed(&mut ninth).await;
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(
+        refused.contains(r#""code":"too_many_connections""#),
+        "{refused}"
+    );
+    // Everyone else is still served while the attacker holds its connections.
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    // The unfinished headers are cut off: the server closes each connection.
+    for stream in &mut held {
+        let rest = read_until_closed(stream).await;
+        assert!(!rest.contains("200 OK"), "{rest}");
+    }
+    // Their places are free again.
+    let mut again = connect_from("127.0.0.2", &app.url).await;
+    again
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let answered = read_until_closed(&mut again).await;
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+}
+
+/// A body that trickles in is failed with 408 `request_timeout` at the deadline, however
+/// often a byte arrives.
+#[tokio::test]
+async fn a_trickling_body_is_failed_at_its_deadline() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(Limits {
+        body_read_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let id = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut stream = connect_from("127.0.0.3", &app.url).await;
+    let head = format!(
+        "POST /v1/conversations/{id}/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{{\"text\": \""
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let trickle = async {
+        // A byte every 200 ms: an idle timer would never fire; the deadline does.
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if stream.write_all(b"a").await.is_err() {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(3), trickle).await;
+    let answer = read_until_closed(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""code":"request_timeout""#), "{answer}");
 }
 
 #[tokio::test]

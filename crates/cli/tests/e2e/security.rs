@@ -226,6 +226,64 @@ async fn the_model_cannot_set_a_bound_input() {
     );
 }
 
+/// A model that asks for twenty calls in one step gets the first eight run; the rest are
+/// answered "not run" without reaching the company's API.
+#[tokio::test]
+async fn one_model_step_runs_at_most_its_cap_of_tool_calls() {
+    let many = switchboard_core::model::ModelReply {
+        text: None,
+        tool_calls: (0..20)
+            .map(|i| switchboard_core::model::ToolCall {
+                id: format!("c-{i}"),
+                name: "order_lookup".into(),
+                arguments: json!({"order_id": format!("W{i}"), "zip": "94107"}),
+            })
+            .collect(),
+    };
+    let (shop, agent, _) = setup(vec![many]).await;
+    let mut conversation = Conversation::new("c", Identity::Anonymous);
+    let output = agent
+        .turn(&mut conversation, "where are my orders?", &Quiet)
+        .await;
+    assert_eq!(finished(&output.events).len(), 8);
+    assert_eq!(shop.requests().len(), 8, "only eight reached the shop");
+    let results = tool_results(&conversation);
+    assert_eq!(results.len(), 20, "every call is answered");
+    let skipped = results
+        .iter()
+        .filter(|r| r["error"]["kind"] == "skipped")
+        .count();
+    assert_eq!(skipped, 12);
+}
+
+/// However long a conversation grows, a model request carries a bounded history that starts
+/// at a customer's message and ends with the newest one.
+#[tokio::test]
+async fn a_model_request_carries_a_bounded_history() {
+    let (_shop, agent, model) = setup(vec![say("noted")]).await;
+    let mut conversation = Conversation::new("c", Identity::Anonymous);
+    for turn in 0..300 {
+        conversation
+            .messages
+            .push(switchboard_core::model::Message::User {
+                content: format!("question {turn}: {}", "words ".repeat(80)),
+            });
+        conversation
+            .messages
+            .push(switchboard_core::model::Message::Assistant {
+                content: Some("an answer ".repeat(40)),
+                tool_calls: Vec::new(),
+            });
+    }
+    agent
+        .turn(&mut conversation, "and the newest question", &Quiet)
+        .await;
+    let (messages, chars) = model.history.lock().unwrap()[0];
+    assert!(messages < 100, "{messages} messages of 601");
+    assert!(chars < 40_000, "{chars} characters");
+    assert!(messages > 2, "older turns that fit are kept: {messages}");
+}
+
 #[tokio::test]
 async fn a_verified_tool_is_neither_offered_nor_executed_for_an_anonymous_customer() {
     let (shop, agent, model) = setup(vec![

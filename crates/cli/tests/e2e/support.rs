@@ -79,6 +79,8 @@ pub fn offline(config: Arc<Config>) -> Agent {
 pub struct ScriptedModel {
     replies: Mutex<VecDeque<ModelReply>>,
     pub offered: Mutex<Vec<Vec<String>>>,
+    /// The history each request carried: (messages, characters of their text).
+    pub history: Mutex<Vec<(usize, usize)>>,
 }
 
 impl ScriptedModel {
@@ -86,6 +88,7 @@ impl ScriptedModel {
         Arc::new(Self {
             replies: Mutex::new(replies.into()),
             offered: Mutex::default(),
+            history: Mutex::default(),
         })
     }
 }
@@ -122,6 +125,15 @@ impl ChatModel for ScriptedModel {
             .lock()
             .unwrap()
             .push(request.tools.iter().map(|t| t.name.clone()).collect());
+        let chars = request
+            .messages
+            .iter()
+            .map(|m| serde_json::to_string(m).map_or(0, |s| s.len()))
+            .sum();
+        self.history
+            .lock()
+            .unwrap()
+            .push((request.messages.len(), chars));
         Ok(self
             .replies
             .lock()

@@ -96,6 +96,10 @@ pub struct AgentConfig {
     pub model: ModelConfig,
     /// Most steps per turn.
     pub max_steps: u32,
+    /// Most tool calls run from one model step.
+    pub max_tool_calls_per_step: usize,
+    /// The history budget of a model request, in characters.
+    pub history_chars: usize,
     /// What to say when nothing else applies.
     pub fallback: Option<String>,
     /// A fixed language for the engine's phrases; `None`: the customer's.

@@ -47,6 +47,14 @@ pub struct RawAgent {
     /// Most model/tool steps in one turn before the agent must answer (default 6).
     #[serde(default)]
     pub max_steps: Option<u32>,
+    /// Most tool calls the agent runs from one model step (default 8, at most 32); calls past
+    /// it are answered "not run" and the model must go on with what it has.
+    #[serde(default)]
+    pub max_tool_calls_per_step: Option<u32>,
+    /// How much of the conversation a model request carries, in characters (default 24000,
+    /// at least 2000): the newest whole turns that fit, the latest one always.
+    #[serde(default)]
+    pub history_chars: Option<u32>,
     /// What the agent says when it cannot help (offline engine and failures).
     #[serde(default)]
     pub fallback: Option<String>,

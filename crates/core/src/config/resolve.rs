@@ -351,6 +351,9 @@ pub(super) fn resolve(
             instructions: raw.agent.instructions,
             model,
             max_steps: raw.agent.max_steps.unwrap_or(6).clamp(1, 32),
+            max_tool_calls_per_step: raw.agent.max_tool_calls_per_step.unwrap_or(8).clamp(1, 32)
+                as usize,
+            history_chars: raw.agent.history_chars.unwrap_or(24_000).max(2_000) as usize,
             fallback: raw.agent.fallback,
             language: raw.agent.language,
             vocabulary: crate::understand::Vocabulary::new(

@@ -23,7 +23,7 @@ use crate::tool_call::{
     CallFailure, FailureKind, PreparedCall, Selected, TrustedContext, prepare_operator_call,
 };
 use crate::understand::values::Choices;
-use crate::understand::{Consent, Phrase, phrase};
+use crate::understand::{Conjunction, Consent, Phrase, join_words, phrase};
 
 /// Most instructions one message may advance (a guard against a loop in a task's branches).
 const MAX_INSTRUCTIONS_PER_TURN: usize = 64;
@@ -747,7 +747,10 @@ impl Agent {
         }
         let request = ModelRequest {
             system,
-            messages: &conversation.messages,
+            messages: crate::model::history_window(
+                &conversation.messages,
+                self.config.agent.history_chars,
+            ),
             tools,
             user_data: self.user_data(conversation),
         };
@@ -1140,7 +1143,8 @@ impl Agent {
                 return Some(Elsewhere::Ask(
                     phrase(Phrase::FoundInSeveral, lang)
                         .replace("{old}", &plain(&held))
-                        .replace("{list}", &list.join(", ")),
+                        .replace("{list}", &join_words(&list, Conjunction::And, lang))
+                        .replace("{choice}", &join_words(&list, Conjunction::Or, lang)),
                 ));
             }
         };

@@ -20,7 +20,7 @@ pub use consent::{Consent, consent};
 pub fn slip(token: &str, word: &str) -> bool {
     word.chars().count() >= 5 && consent::slip_of(token, word)
 }
-pub use phrases::{Phrase, phrase};
+pub use phrases::{Conjunction, Phrase, join_words, phrase};
 
 use serde::{Deserialize, Serialize};
 

@@ -62,6 +62,36 @@ pub enum Phrase {
     AccountHolderOnly,
 }
 
+/// How [`join_words`] ends a list.
+#[derive(Clone, Copy, Debug)]
+pub enum Conjunction {
+    /// "a, b and c".
+    And,
+    /// "a, b or c".
+    Or,
+}
+
+/// A list as a sentence writes it, in the customer's language: "a", "a and b", "a, b or c".
+pub fn join_words(items: &[String], conjunction: Conjunction, lang: Lang) -> String {
+    let word = match (conjunction, lang) {
+        (Conjunction::And, Lang::En) => "and",
+        (Conjunction::And, Lang::De) => "und",
+        (Conjunction::And, Lang::Fr) => "et",
+        (Conjunction::And, Lang::Es) => "y",
+        (Conjunction::And, Lang::Nl) => "en",
+        (Conjunction::Or, Lang::En) => "or",
+        (Conjunction::Or, Lang::De) => "oder",
+        (Conjunction::Or, Lang::Fr) => "ou",
+        (Conjunction::Or, Lang::Es) => "o",
+        (Conjunction::Or, Lang::Nl) => "of",
+    };
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
+    }
+}
+
 /// The phrase in a language.
 pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
     use Lang::*;
@@ -101,14 +131,20 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
             "Dat zit niet in {old}, maar wel in {new}; ik ga dus verder met {new}."
         }
         (FoundInSeveral, En) => {
-            "That isn't in {old}, but it is in each of {list}: which one do you mean?"
+            "That isn't in {old}, but it is in {list}. Which one do you mean: {choice}?"
         }
-        (FoundInSeveral, De) => "Das ist nicht in {old}, aber in {list}: welche meinen Sie?",
+        (FoundInSeveral, De) => {
+            "Das ist nicht in {old}, aber in {list}. Welche meinen Sie: {choice}?"
+        }
         (FoundInSeveral, Fr) => {
-            "Ce n'est pas dans {old}, mais dans {list} : laquelle voulez-vous dire ?"
+            "Ce n'est pas dans {old}, mais dans {list}. Laquelle voulez-vous dire : {choice} ?"
         }
-        (FoundInSeveral, Es) => "Eso no está en {old}, sino en {list}: ¿a cuál se refiere?",
-        (FoundInSeveral, Nl) => "Dat zit niet in {old}, maar wel in {list}: welke bedoelt u?",
+        (FoundInSeveral, Es) => {
+            "Eso no está en {old}, sino en {list}. ¿A cuál se refiere: {choice}?"
+        }
+        (FoundInSeveral, Nl) => {
+            "Dat zit niet in {old}, maar wel in {list}. Welke bedoelt u: {choice}?"
+        }
         (MayBeMade, En) => {
             "The change I started may already have been made, so I can't simply stop or redo it."
         }
@@ -299,5 +335,24 @@ pub fn phrase(which: Phrase, lang: Lang) -> &'static str {
         (SignInFirst, Nl) => {
             "Daar kan ik pas mee helpen als we weten dat u het bent: log in op onze website (of schrijf ons vanaf het e-mailadres van uw account) en vraag het opnieuw."
         }
+    }
+}
+
+#[cfg(test)]
+mod join_tests {
+    use super::*;
+
+    #[test]
+    fn lists_read_as_sentences() {
+        let items = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(join_words(&items(&["a"]), Conjunction::Or, Lang::En), "a");
+        assert_eq!(
+            join_words(&items(&["a", "b"]), Conjunction::Or, Lang::De),
+            "a oder b"
+        );
+        assert_eq!(
+            join_words(&items(&["a", "b", "c"]), Conjunction::And, Lang::Fr),
+            "a, b et c"
+        );
     }
 }

@@ -525,10 +525,13 @@ pub fn person_name(text: &str) -> Option<PersonName> {
     if (2..=3).contains(&capitalised_run.len()) {
         let last = capitalised_run[capitalised_run.len() - 1];
         let next = opening_words.get(capitalised_run.len());
+        // "Fatima Johnson here, …", "Anna Weber hier", "Marie Dupont ici"
+        let introduces =
+            |n: &&Word| ["here", "speaking", "hier", "ici", "aqui"].contains(&n.folded.as_str());
         let set_off = last.breaks
             || next.is_none()
             || next.is_some_and(|n| {
-                n.text.chars().all(|c| c.is_ascii_digit()) || n.text.contains('@')
+                n.text.chars().all(|c| c.is_ascii_digit()) || n.text.contains('@') || introduces(n)
             });
         let middle_clean = capitalised_run[..capitalised_run.len() - 1]
             .iter()
@@ -1793,6 +1796,14 @@ mod tests {
         );
         assert_eq!(person_name("Ik ben Yusuf Rossi, postcode 19122"), yusuf);
         assert_eq!(person_name("it's Silva, Yara"), name("Yara", Some("Silva")));
+        assert_eq!(
+            person_name("Hi, Fatima Johnson here, zip 78712. In my order W8665881 …"),
+            name("Fatima", Some("Johnson"))
+        );
+        assert_eq!(
+            person_name("Anna Weber hier, meine PLZ ist 10115"),
+            name("Anna", Some("Weber"))
+        );
         assert_eq!(
             person_name("It's liam thomas here, my zip code is 20566."),
             name("Liam", Some("Thomas"))
