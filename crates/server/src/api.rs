@@ -299,9 +299,13 @@ async fn locked_turn(
         .ok_or_else(|| ApiError::agent_not_found(&conversation.agent))?;
     let started = Instant::now();
     let output = agent.turn(&mut conversation, text, &publishing).await;
-    state
-        .metrics
-        .turn(&conversation.agent, id, &output, started.elapsed());
+    state.metrics.turn(
+        &conversation.agent,
+        |tool| agent.config.tool(tool).is_some(),
+        id,
+        &output,
+        started.elapsed(),
+    );
     let summary = summary(&conversation, &output);
     publishing.publish("done", || summary.clone());
     Ok(summary)
@@ -370,7 +374,16 @@ pub async fn post_message(
             "too many messages in this conversation; wait a moment",
         ));
     }
-    let view = View::of(&state, &headers);
+    // A key that is not the admin key may be the conversation's agent's inspector key: only
+    // then is the conversation looked up before its turn.
+    let agent = if views::presented_key(&headers).is_some()
+        && !views::admin_key_matches(&state, &headers)
+    {
+        Some(load_conversation(&state, &id).await?.agent)
+    } else {
+        None
+    };
+    let view = View::of(&state, &headers, agent.as_deref());
     if !wants_stream(&headers, &body) {
         // An unknown conversation is a 404 from the turn's own load.
         let summary = for_view(view, locked_turn(&state, &id, &text, &Quiet).await?);
@@ -409,8 +422,8 @@ pub async fn conversation_events(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    load_conversation(&state, &id).await?;
-    let view = View::of(&state, &headers);
+    let conversation = load_conversation(&state, &id).await?;
+    let view = View::of(&state, &headers, Some(&conversation.agent));
     let stream = ReceiverStream::new(state.events.subscribe(&id))
         .filter_map(move |event| {
             views::published(view, &event.name, &event.data)
@@ -440,7 +453,7 @@ pub async fn get_conversation(
             _ => None,
         })
         .collect();
-    if View::of(&state, &headers) == View::Customer {
+    if View::of(&state, &headers, Some(&conversation.agent)) == View::Customer {
         // The customer's own words and the agent's replies; nothing looked up.
         let task = serde_json::to_value(&conversation.task).unwrap_or(Value::Null);
         return Ok(Json(json!({
@@ -503,15 +516,15 @@ pub async fn handback(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if View::of(&state, &headers) != View::Operator {
+    let _lock = state.store.lock(&id).await.map_err(ApiError::store)?;
+    let mut conversation = load_conversation(&state, &id).await?;
+    if View::of(&state, &headers, Some(&conversation.agent)) != View::Operator {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "admin_key_required",
-            "handing a conversation back to the agent needs the admin key in `X-Admin-Key`",
+            "handing a conversation back to the agent needs the admin key (or the agent's inspector key) in `X-Admin-Key`",
         ));
     }
-    let _lock = state.store.lock(&id).await.map_err(ApiError::store)?;
-    let mut conversation = load_conversation(&state, &id).await?;
     conversation.handoff = None;
     state
         .store
@@ -611,12 +624,13 @@ async fn chat(
     let output = stateless.turn(&mut conversation, &text, &Quiet).await;
     state.metrics.turn(
         &conversation.agent,
+        |tool| agent.config.tool(tool).is_some(),
         &conversation.id,
         &output,
         started.elapsed(),
     );
     let events = serde_json::to_value(&output.events).unwrap_or(Value::Null);
-    let events = match View::of(&state, &headers) {
+    let events = match View::of(&state, &headers, Some(&agent.config.agent.name)) {
         View::Operator => events,
         View::Customer => views::customer_events(&events),
     };

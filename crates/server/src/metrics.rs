@@ -136,8 +136,17 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Records one answered turn.
-    pub fn turn(&self, agent: &str, conversation: &str, output: &TurnOutput, elapsed: Duration) {
+    /// Records one answered turn. Tool calls are labelled with the tool's name only when the
+    /// agent has that tool (`known`); a name a model made up counts as `other`, so no client or
+    /// model can grow the label set.
+    pub fn turn(
+        &self,
+        agent: &str,
+        known: impl Fn(&str) -> bool,
+        conversation: &str,
+        output: &TurnOutput,
+        elapsed: Duration,
+    ) {
         let labels = AgentLabels {
             agent: agent.to_string(),
         };
@@ -156,10 +165,11 @@ impl Metrics {
                     request,
                     ..
                 } => {
+                    let tool = if known(tool) { tool.as_str() } else { "other" };
                     self.tool_calls
                         .get_or_create(&ToolLabels {
                             agent: agent.to_string(),
-                            tool: tool.clone(),
+                            tool: tool.to_string(),
                             status: status.clone(),
                         })
                         .inc();
@@ -167,7 +177,7 @@ impl Metrics {
                         self.tool_seconds
                             .get_or_create(&ToolLatencyLabels {
                                 agent: agent.to_string(),
-                                tool: tool.clone(),
+                                tool: tool.to_string(),
                             })
                             .observe(record.latency_ms as f64 / 1000.0);
                     }
@@ -221,5 +231,51 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .expect("writing to a String cannot fail");
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_core::agent::TurnTiming;
+
+    use super::*;
+
+    fn finished(tool: &str) -> TurnEvent {
+        TurnEvent::ToolCallFinished {
+            call_id: "c".into(),
+            tool: tool.into(),
+            status: "error".into(),
+            error: None,
+            ignored_inputs: Vec::new(),
+            request: None,
+        }
+    }
+
+    #[test]
+    fn made_up_tool_names_do_not_become_labels() {
+        let metrics = Metrics::default();
+        let mut events: Vec<TurnEvent> = (0..200)
+            .map(|i| finished(&format!("invented_{i}")))
+            .collect();
+        events.push(finished("order_lookup"));
+        let output = TurnOutput {
+            reply: "ok".into(),
+            events,
+            timing: TurnTiming::default(),
+        };
+        metrics.turn(
+            "shop",
+            |name| name == "order_lookup",
+            "c1",
+            &output,
+            Duration::from_millis(3),
+        );
+        let text = metrics.render();
+        assert!(!text.contains("invented_"), "{text}");
+        assert!(text.contains(r#"tool="order_lookup""#), "{text}");
+        assert!(
+            text.contains(r#"tool="other",status="error"} 200"#),
+            "{text}"
+        );
     }
 }

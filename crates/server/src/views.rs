@@ -22,10 +22,16 @@ pub enum View {
 }
 
 impl View {
-    /// The operator's view for a request with the admin key (`X-Admin-Key` or
-    /// `Authorization: Bearer`), else the customer's.
-    pub fn of(state: &AppState, headers: &HeaderMap) -> Self {
-        if admin_key_matches(state, headers) {
+    /// The operator's view for a request with the admin key, or with the inspector key of
+    /// `agent` (the conversation's agent, when the caller knows it), in `X-Admin-Key` or
+    /// `Authorization: Bearer`; else the customer's.
+    pub fn of(state: &AppState, headers: &HeaderMap, agent: Option<&str>) -> Self {
+        let inspector = || {
+            let agent = state.agent(Some(agent?))?;
+            let key = agent.config.agent.inspector_key.as_ref()?;
+            Some(key_matches(headers, key.expose()))
+        };
+        if admin_key_matches(state, headers) || inspector() == Some(true) {
             Self::Operator
         } else {
             Self::Customer
@@ -33,20 +39,28 @@ impl View {
     }
 }
 
-/// Whether the request carries the configured admin key (compared in constant time).
-pub fn admin_key_matches(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(key) = &state.admin_key else {
-        return false;
-    };
+/// The key a request presents (`X-Admin-Key`, or `Authorization: Bearer`), if any.
+pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
     let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let given = value("x-admin-key")
-        .or_else(|| value("authorization").and_then(|a| a.strip_prefix("Bearer ")));
-    given.is_some_and(|g| {
+    value("x-admin-key").or_else(|| value("authorization").and_then(|a| a.strip_prefix("Bearer ")))
+}
+
+/// Whether the request presents `key` (compared in constant time).
+fn key_matches(headers: &HeaderMap, key: &str) -> bool {
+    presented_key(headers).is_some_and(|given| {
         bool::from(subtle::ConstantTimeEq::ct_eq(
-            g.as_bytes(),
-            key.expose().as_bytes(),
+            given.as_bytes(),
+            key.as_bytes(),
         ))
     })
+}
+
+/// Whether the request carries the configured admin key.
+pub fn admin_key_matches(state: &AppState, headers: &HeaderMap) -> bool {
+    state
+        .admin_key
+        .as_ref()
+        .is_some_and(|key| key_matches(headers, key.expose()))
 }
 
 /// One turn event as the customer may see it, or `None` (tool calls, lookups, user data,

@@ -14,6 +14,7 @@ const CANARY: &str = "sk-canary-server-31337";
 const WIDGET_SECRET: &str = "widget-secret-for-server-tests";
 const JWT_SECRET: &str = "jwt-hs256-secret-for-server-tests";
 const HELPDESK_KEY: &str = "helpdesk-channel-key-4711";
+const INSPECTOR_KEY: &str = "inspector-key-for-acme-shop";
 const ADMIN_KEY: &str = "admin-key-for-server-tests";
 
 struct App {
@@ -39,6 +40,10 @@ fn shop_yaml() -> String {
     ))
     .unwrap();
     yaml.replace(
+        "  name: acme-shop\n",
+        "  name: acme-shop\n  inspector_key: ${SHOP_INSPECTOR_KEY}\n",
+    )
+    .replace(
         "  hmac_secret: ${SHOP_WIDGET_SECRET}\n",
         "  hmac_secret: ${SHOP_WIDGET_SECRET}\n  jwt:\n    secret: ${JWT_SECRET}\n    public_key: ${file:JWT_PUBLIC_KEY_PATH}\n    audience: switchboard\n    issuer: acme\n  channel_keys:\n    - name: helpdesk\n      key: ${HELPDESK_KEY}\n",
     )
@@ -58,6 +63,7 @@ async fn spawn_app_with(limits: Limits) -> App {
         ("SHOP_WIDGET_SECRET".to_string(), WIDGET_SECRET.to_string()),
         ("JWT_SECRET".to_string(), JWT_SECRET.to_string()),
         ("HELPDESK_KEY".to_string(), HELPDESK_KEY.to_string()),
+        ("SHOP_INSPECTOR_KEY".to_string(), INSPECTOR_KEY.to_string()),
     ]);
     let options = ServerOptions {
         configs: vec![ConfigSource::Path(config_path)],
@@ -1097,6 +1103,7 @@ async fn one_server_hosts_several_agents_from_a_folder() {
         ("SHOP_WIDGET_SECRET".to_string(), WIDGET_SECRET.to_string()),
         ("JWT_SECRET".to_string(), JWT_SECRET.to_string()),
         ("HELPDESK_KEY".to_string(), HELPDESK_KEY.to_string()),
+        ("SHOP_INSPECTOR_KEY".to_string(), INSPECTOR_KEY.to_string()),
     ]);
     let options = ServerOptions {
         configs: vec![ConfigSource::Path(dir.clone())],
@@ -1268,4 +1275,67 @@ async fn cors_opens_the_public_api_but_not_the_admin_routes() {
             answer.headers()
         );
     }
+}
+
+/// An agent's inspector key opens that agent's operator view and hand-back, as the admin key
+/// does, and nothing else: no admin route, no other key's powers.
+#[tokio::test]
+async fn an_agents_inspector_key_opens_its_operator_view_and_nothing_more() {
+    let app = spawn_app().await;
+    let id = app.create(json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let say = |key: Option<&'static str>, text: &'static str| {
+        let mut request = app
+            .client
+            .post(format!("{}/v1/conversations/{id}/messages", app.url))
+            .json(&json!({ "text": text }));
+        if let Some(key) = key {
+            request = request.header("x-admin-key", key);
+        }
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    say(Some(INSPECTOR_KEY), "Where is my order W1000001?").await;
+    let inspected = say(Some(INSPECTOR_KEY), "10001").await;
+    assert!(inspected.contains("response_preview"), "{inspected}");
+    let guessed = say(
+        Some("inspector-key-for-acme-shoq"),
+        "Where is my order W1000001? My ZIP is 10001.",
+    )
+    .await;
+    assert!(guessed.contains("UPS"), "the lookup ran: {guessed}");
+    assert!(!guessed.contains("\"request\""), "{guessed}");
+    let conversation = app
+        .client
+        .get(format!("{}/v1/conversations/{id}", app.url))
+        .header("authorization", format!("Bearer {INSPECTOR_KEY}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(conversation.contains("response_preview"), "{conversation}");
+    // Hand-back is the operator's act: the inspector key may, the customer may not.
+    let handback = |key: Option<&'static str>| {
+        let mut request = app
+            .client
+            .post(format!("{}/v1/conversations/{id}/handback", app.url));
+        if let Some(key) = key {
+            request = request.header("x-admin-key", key);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(handback(None).await, 401);
+    assert_eq!(handback(Some(INSPECTOR_KEY)).await, 200);
+    // The admin routes stay the admin key's.
+    let config = app
+        .client
+        .get(format!("{}/v1/admin/agents/acme-shop/config", app.url))
+        .header("x-admin-key", INSPECTOR_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.status(), 401);
 }

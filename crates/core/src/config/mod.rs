@@ -100,6 +100,8 @@ pub struct AgentConfig {
     pub max_tool_calls_per_step: usize,
     /// The history budget of a model request, in characters.
     pub history_chars: usize,
+    /// The key of this agent's operator view, if one is set.
+    pub inspector_key: Option<Secret>,
     /// What to say when nothing else applies.
     pub fallback: Option<String>,
     /// A fixed language for the engine's phrases; `None`: the customer's.

@@ -55,6 +55,11 @@ pub struct RawAgent {
     /// at least 2000): the newest whole turns that fit, the latest one always.
     #[serde(default)]
     pub history_chars: Option<u32>,
+    /// A key that opens this agent's operator view (the inspector: tool calls, requests,
+    /// user data) and lets its holder hand conversations back to the agent, as the admin key
+    /// does for every agent. A secret: `${ENV_VAR}` or `${file:…}`.
+    #[serde(default)]
+    pub inspector_key: Option<Located<String>>,
     /// What the agent says when it cannot help (offline engine and failures).
     #[serde(default)]
     pub fallback: Option<String>,

@@ -338,6 +338,11 @@ pub(super) fn resolve(
         tasks.push(Arc::new(compiler.task(task)));
     }
     let identity = resolve_identity(&mut r, &raw.identity);
+    let inspector_key = raw
+        .agent
+        .inspector_key
+        .as_ref()
+        .and_then(|key| r.secret(key, "agent inspector_key"));
 
     let Resolver {
         problems,
@@ -354,6 +359,7 @@ pub(super) fn resolve(
             max_tool_calls_per_step: raw.agent.max_tool_calls_per_step.unwrap_or(8).clamp(1, 32)
                 as usize,
             history_chars: raw.agent.history_chars.unwrap_or(24_000).max(2_000) as usize,
+            inspector_key,
             fallback: raw.agent.fallback,
             language: raw.agent.language,
             vocabulary: crate::understand::Vocabulary::new(
