@@ -7,10 +7,12 @@
 
 mod body;
 pub mod guard;
+pub mod jwks;
 pub mod tools;
 pub mod user_data;
 
 pub use body::guarded_client;
 pub use guard::{NameLookup, SystemLookup};
+pub use jwks::Jwks;
 pub use tools::{HttpToolRunner, inputs_from_pairs};
 pub use user_data::HttpUserDataSource;

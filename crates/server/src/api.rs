@@ -159,10 +159,13 @@ async fn create(
     let agent_arc = state
         .agent(agent.as_deref())
         .ok_or_else(|| ApiError::agent_not_found(agent.as_deref().unwrap_or("")))?;
+    let jwks = state.jwks(&agent_arc.config.agent.name);
     let established = establish(
         &agent_arc.config.identity,
         &proof(&headers, Some(body.identity)),
-    );
+        jwks.as_deref(),
+    )
+    .await;
     let mut conversation = Conversation::new(
         uuid::Uuid::new_v4().to_string(),
         established.identity.clone(),
@@ -609,10 +612,13 @@ async fn chat(
             }
         });
     }
+    let jwks = state.jwks(&agent.config.agent.name);
     let established = establish(
         &agent.config.identity,
         &proof(&headers, Some(body.identity)),
-    );
+        jwks.as_deref(),
+    )
+    .await;
     let mut conversation = Conversation::new(
         format!("stateless-{}", uuid::Uuid::new_v4()),
         established.identity,

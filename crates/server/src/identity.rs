@@ -7,6 +7,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+use switchboard_connect::Jwks;
 use switchboard_core::config::IdentityConfig;
 use switchboard_core::identity::{Identity, VerifiedEmail};
 
@@ -74,7 +75,12 @@ pub fn user_hash(secret: &str, email: &str) -> String {
 }
 
 /// Establishes the identity a proof shows. Order: channel key, JWT, HMAC; no proof is anonymous.
-pub fn establish(config: &IdentityConfig, proof: &IdentityProof) -> Established {
+/// `jwks` is the agent's identity-provider key set, when the config names one.
+pub async fn establish(
+    config: &IdentityConfig,
+    proof: &IdentityProof,
+    jwks: Option<&Jwks>,
+) -> Established {
     if let Some(key) = &proof.channel_key {
         let matched = config
             .channel_keys
@@ -87,7 +93,7 @@ pub fn establish(config: &IdentityConfig, proof: &IdentityProof) -> Established 
         };
     }
     if let Some(token) = &proof.token {
-        return match verify_jwt(config, token) {
+        return match verify_jwt(config, token, jwks).await {
             Ok(email) => verified(&email, "jwt".into()),
             Err(reason) => anonymous(format!("token not accepted ({reason}); anonymous")),
         };
@@ -112,28 +118,41 @@ pub fn establish(config: &IdentityConfig, proof: &IdentityProof) -> Established 
     }
 }
 
-fn verify_jwt(config: &IdentityConfig, token: &str) -> Result<String, String> {
+async fn verify_jwt(
+    config: &IdentityConfig,
+    token: &str,
+    jwks: Option<&Jwks>,
+) -> Result<String, String> {
     let Some(jwt) = &config.jwt else {
         return Err("no JWT verification is configured".into());
     };
     let header = jsonwebtoken::decode_header(token).map_err(|e| format!("malformed: {e}"))?;
-    let key = match header.alg {
-        Algorithm::HS256 => DecodingKey::from_secret(
+    let pem = || {
+        jwt.public_key
+            .as_ref()
+            .map(|key| key.expose().as_bytes())
+            .ok_or(format!("{:?} is not configured", header.alg))
+    };
+    let key = match (header.alg, jwks) {
+        (Algorithm::HS256, _) => DecodingKey::from_secret(
             jwt.secret
                 .as_ref()
                 .ok_or("HS256 is not configured")?
                 .expose()
                 .as_bytes(),
         ),
-        Algorithm::RS256 => DecodingKey::from_rsa_pem(
-            jwt.public_key
-                .as_ref()
-                .ok_or("RS256 is not configured")?
-                .expose()
-                .as_bytes(),
-        )
-        .map_err(|e| format!("the configured RS256 key is unusable: {e}"))?,
-        other => return Err(format!("algorithm {other:?} is not accepted")),
+        // With a key set, the key the token names — of the token's algorithm, or refused. A
+        // token without a key id falls back to the configured PEM key, if there is one.
+        (Algorithm::RS256 | Algorithm::ES256, Some(jwks))
+            if header.kid.is_some() || jwt.public_key.is_none() =>
+        {
+            jwks.key(header.kid.as_deref(), header.alg).await?
+        }
+        (Algorithm::RS256, _) => DecodingKey::from_rsa_pem(pem()?)
+            .map_err(|e| format!("the configured RS256 key is unusable: {e}"))?,
+        (Algorithm::ES256, _) => DecodingKey::from_ec_pem(pem()?)
+            .map_err(|e| format!("the configured ES256 key is unusable: {e}"))?,
+        (other, _) => return Err(format!("algorithm {other:?} is not accepted")),
     };
     let mut validation = Validation::new(header.alg);
     validation.validate_nbf = true;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use switchboard_connect::{HttpToolRunner, HttpUserDataSource};
+use switchboard_connect::{HttpToolRunner, HttpUserDataSource, Jwks, SystemLookup};
 use switchboard_core::agent::{Agent, Clock};
 use switchboard_core::config::Config;
 use switchboard_core::secret::{Redactor, Secret, SharedRedactor};
@@ -118,6 +118,8 @@ pub fn build_agent(
 pub struct Agents {
     /// By name.
     pub by_name: BTreeMap<String, Arc<Agent>>,
+    /// The identity provider's keys of each agent that verifies JWTs with a JWKS URL.
+    pub jwks: BTreeMap<String, Arc<Jwks>>,
     /// The agent `/v1/conversations` (without a name) uses.
     pub default: String,
 }
@@ -151,6 +153,7 @@ pub fn load_agents(
         fallback: &ProcessEnvironment,
     };
     let mut by_name = BTreeMap::new();
+    let mut jwks = BTreeMap::new();
     let mut default = None;
     for source in sources
         .iter()
@@ -165,6 +168,15 @@ pub fn load_agents(
         }
         .map_err(|e| e.to_string())?;
         let name = config.agent.name.clone();
+        if let Some(url) = config
+            .identity
+            .jwt
+            .as_ref()
+            .and_then(|j| j.jwks_url.clone())
+        {
+            let keys = Jwks::new(url, config.outbound, Arc::new(SystemLookup));
+            jwks.insert(name.clone(), Arc::new(keys));
+        }
         let agent = build_agent(Arc::new(config), store.clone())?;
         if by_name.insert(name.clone(), Arc::new(agent)).is_some() {
             return Err(format!(
@@ -174,7 +186,11 @@ pub fn load_agents(
         default.get_or_insert(name);
     }
     let default = default.ok_or("no agent config given (--config FILE or FOLDER)")?;
-    Ok(Agents { by_name, default })
+    Ok(Agents {
+        by_name,
+        jwks,
+        default,
+    })
 }
 
 /// Everything the handlers share.
@@ -270,6 +286,11 @@ impl AppState {
         let names = agents.by_name.keys().cloned().collect();
         self.agents.store(Arc::new(agents));
         Ok(names)
+    }
+
+    /// The JWKS of the agent with this name, if it verifies JWTs with one.
+    pub fn jwks(&self, name: &str) -> Option<Arc<Jwks>> {
+        self.agents.load().jwks.get(name).cloned()
     }
 
     /// The agent with this name (or the default).

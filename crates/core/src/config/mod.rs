@@ -288,8 +288,10 @@ pub struct IdentityConfig {
 pub struct JwtConfig {
     /// HS256 secret.
     pub secret: Option<Secret>,
-    /// RS256 public key (PEM).
+    /// RS256 or ES256 public key (PEM).
     pub public_key: Option<Secret>,
+    /// Where the identity provider publishes its keys (RS256, ES256).
+    pub jwks_url: Option<url::Url>,
     /// Required issuer.
     pub issuer: Option<String>,
     /// Required audience.

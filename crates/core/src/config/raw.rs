@@ -584,9 +584,14 @@ pub struct RawJwt {
     /// HS256 shared secret (a reference).
     #[serde(default)]
     pub secret: Option<Located<String>>,
-    /// RS256 public key in PEM (a reference, e.g. `${file:/etc/keys/jwt.pem}`).
+    /// RS256 or ES256 public key in PEM (a reference, e.g. `${file:/etc/keys/jwt.pem}`).
     #[serde(default)]
     pub public_key: Option<Located<String>>,
+    /// The identity provider's JSON Web Key Set (`…/.well-known/jwks.json`): RS256 and ES256
+    /// tokens are checked with the key their `kid` names. Fetched through the outbound guard,
+    /// kept 10 minutes, fetched again when a token names a key the set lacks (key rotation).
+    #[serde(default)]
+    pub jwks_url: Option<Located<String>>,
     /// Required issuer.
     #[serde(default)]
     pub issuer: Option<String>,

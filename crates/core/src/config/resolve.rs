@@ -381,28 +381,39 @@ pub(super) fn resolve(
     problems.finish(config)
 }
 
-fn resolve_model(r: &mut Resolver<'_>, m: &raw::RawModel) -> ModelConfig {
-    let base_url = m.base_url.as_ref().and_then(|u| {
-        let text = match Template::compile(u, References::Plain, false, r.env) {
-            Ok(t) => t.as_literal().unwrap_or_default(),
-            Err(e) => {
-                let hint = template_hint(&e);
-                r.problems.add(u.at, format!("model base_url: {e}"), hint);
-                return None;
-            }
-        };
-        match url::Url::parse(&text) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
-            _ => {
-                r.problems.add(
-                    u.at,
-                    format!("model base_url `{text}` is not an http(s) URL"),
-                    "write e.g. `https://api.openai.com/v1`",
-                );
-                None
-            }
+/// An `http(s)` URL setting (`${VAR}` allowed), or a problem at its line.
+fn http_url(
+    r: &mut Resolver<'_>,
+    u: &Located<String>,
+    what: &str,
+    example: &str,
+) -> Option<url::Url> {
+    let text = match Template::compile(u, References::Plain, false, r.env) {
+        Ok(t) => t.as_literal().unwrap_or_default(),
+        Err(e) => {
+            let hint = template_hint(&e);
+            r.problems.add(u.at, format!("{what}: {e}"), hint);
+            return None;
         }
-    });
+    };
+    match url::Url::parse(&text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+        _ => {
+            r.problems.add(
+                u.at,
+                format!("{what} `{text}` is not an http(s) URL"),
+                format!("write e.g. `{example}`"),
+            );
+            None
+        }
+    }
+}
+
+fn resolve_model(r: &mut Resolver<'_>, m: &raw::RawModel) -> ModelConfig {
+    let base_url = m
+        .base_url
+        .as_ref()
+        .and_then(|u| http_url(r, u, "model base_url", "https://api.openai.com/v1"));
     let api_key = m
         .api_key
         .as_ref()
@@ -833,6 +844,14 @@ fn resolve_identity(r: &mut Resolver<'_>, i: &raw::RawIdentity) -> IdentityConfi
                 .public_key
                 .as_ref()
                 .and_then(|s| r.secret(s, "jwt public_key")),
+            jwks_url: j.jwks_url.as_ref().and_then(|u| {
+                http_url(
+                    r,
+                    u,
+                    "jwt jwks_url",
+                    "https://login.example.com/.well-known/jwks.json",
+                )
+            }),
             issuer: j.issuer.clone(),
             audience: j.audience.clone(),
         }),
