@@ -31,11 +31,13 @@ use tower_http::timeout::DeadlineBody;
 use crate::Limits;
 
 /// Accepts connections on `listener` and serves `app` on them until `shutdown` resolves, then
-/// waits for the requests in flight (and their turns) to finish.
+/// waits for the requests in flight (and their turns) to finish. `on_refused` is told of each
+/// connection refused over a cap (the metrics count them).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    on_refused: impl Fn(),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -67,6 +69,7 @@ pub async fn serve(
         };
         let Some(held) = caps.admit(peer.ip()) else {
             refuse(stream);
+            on_refused();
             continue;
         };
         let _ = stream.set_nodelay(true);

@@ -116,7 +116,9 @@ pub async fn serve(
         }
     });
     let limits = state.options.limits;
-    edge::serve(listener, router(state), limits, shutdown).await
+    let counted = state.clone();
+    let on_refused = move || counted.metrics.error("too_many_connections");
+    edge::serve(listener, router(state), limits, on_refused, shutdown).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

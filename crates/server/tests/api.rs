@@ -781,6 +781,20 @@ async fn slow_clients_are_cut_off_and_cannot_starve_the_rest() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
+    // The refusal is counted where operators look.
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("switchboard_api_errors_total{code=\"too_many_connections\"} 1"),
+        "{metrics}"
+    );
     // The unfinished headers are cut off: the server closes each connection.
     for stream in &mut held {
         let rest = read_until_closed(stream).await;
