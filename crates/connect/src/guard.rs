@@ -40,21 +40,44 @@ impl NameLookup for SystemLookup {
 }
 
 /// The IPv4 address an IPv6 address embeds, where the network would deliver it to that IPv4
-/// host: IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d` (deprecated), NAT64
-/// `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4 `2002:AABB:CCDD::/48`, and Teredo `2001::/32`
-/// (the client address, stored inverted).
+/// host: IPv4-mapped `::ffff:a.b.c.d`, SIIT's IPv4-translated `::ffff:0:a.b.c.d`,
+/// IPv4-compatible `::a.b.c.d` (deprecated), NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4
+/// `2002:AABB:CCDD::/48`, and Teredo `2001::/32` (the client address, stored inverted).
 fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = v6.segments();
     let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     if let Some(v4) = v6.to_ipv4_mapped() {
         return Some(v4);
     }
+    // SIIT (RFC 2765): `::ffff:0:a.b.c.d` is translated to a.b.c.d just like a mapped address.
+    if s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0 {
+        return Some(low);
+    }
+    // The local-use NAT64 prefix `64:ff9b:1::/48` (RFC 8215) holds translation prefixes of
+    // the network's choosing: a /96 one puts the IPv4 address in the last 32 bits; the /48
+    // prefix itself puts it in bits 48–63 and 72–87 (RFC 6052 §2.2), leaving the last 32 zero.
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+        if u32::from(low) != 0 {
+            return Some(low);
+        }
+        // Bits 64–71 and 88–95 are zero in the /48 layout; anything else is no address a
+        // translator delivers to, and is refused as unspecified.
+        if s[4] >> 8 != 0 || s[5] & 0xff != 0 {
+            return Some(Ipv4Addr::UNSPECIFIED);
+        }
+        return Some(Ipv4Addr::new(
+            (s[3] >> 8) as u8,
+            s[3] as u8,
+            s[4] as u8,
+            (s[5] >> 8) as u8,
+        ));
+    }
     // `::` and `::1` are IPv6's own unspecified and loopback addresses.
     if s[..6] == [0; 6] && u32::from(low) > 1 {
         return Some(low);
     }
-    // NAT64: the well-known `64:ff9b::/96` and the local-use `64:ff9b:1::/48`.
-    if s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1) {
+    // NAT64's well-known prefix `64:ff9b::/96`.
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4] {
         return Some(low);
     }
     if s[0] == 0x2002 {
@@ -247,6 +270,10 @@ mod tests {
             "::169.254.169.254",
             "2001:0:4136:e378:8000:63bf:5601:5601",
             "fec0::1",
+            // Found by the property tests: SIIT's IPv4-translated form, and the local NAT64
+            // prefix's /48 layout (the address in bits 48–63 and 72–87).
+            "::ffff:0:169.254.169.254",
+            "64:ff9b:1:a9fe:a9:fe00::",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(check_address(ip, &policy(true, true)).is_err(), "{ip}");
@@ -272,11 +299,224 @@ mod tests {
             assert!(check_address(ip, &policy(false, false)).is_err(), "{ip}");
             assert!(check_address(ip, &policy(true, true)).is_ok(), "{ip}");
         }
-        for public in ["93.184.216.34", "64:ff9b::93.184.216.34", "2606:4700::1111"] {
+        for public in [
+            "93.184.216.34",
+            "64:ff9b::93.184.216.34",
+            "64:ff9b:1:5db8:d8:2200::",
+            "::ffff:0:93.184.216.34",
+            "2606:4700::1111",
+        ] {
             assert!(
                 check_address(public.parse().unwrap(), &policy(false, false)).is_ok(),
                 "{public}"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    //! Every IPv6 form that delivers to an IPv4 host classifies as that host, and the refused
+    //! ranges are refused wherever in them an address falls.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn policies() -> impl Strategy<Value = OutboundPolicy> {
+        (any::<bool>(), any::<bool>()).prop_map(|(allow_loopback, allow_private)| OutboundPolicy {
+            allow_loopback,
+            allow_private,
+            max_response_bytes: 1,
+        })
+    }
+
+    fn v6(high: [u16; 6], v4: Ipv4Addr) -> Ipv6Addr {
+        let [a, b, c, d] = v4.octets();
+        Ipv6Addr::new(
+            high[0],
+            high[1],
+            high[2],
+            high[3],
+            high[4],
+            high[5],
+            u16::from_be_bytes([a, b]),
+            u16::from_be_bytes([c, d]),
+        )
+    }
+
+    /// The IPv6 forms that reach `v4`, by name; `extra` fills the bits each form leaves free
+    /// (6to4 subnet and interface, Teredo server, flags and port, a local NAT64 prefix).
+    fn embeddings(v4: Ipv4Addr, extra: [u16; 6]) -> Vec<(&'static str, Ipv6Addr)> {
+        let [a, b, c, d] = v4.octets();
+        let inverted = Ipv4Addr::from(!u32::from(v4));
+        vec![
+            ("mapped", v4.to_ipv6_mapped()),
+            ("compatible", v4.to_ipv6_compatible()),
+            ("siit", v6([0, 0, 0, 0, 0xffff, 0], v4)),
+            ("nat64", v6([0x64, 0xff9b, 0, 0, 0, 0], v4)),
+            (
+                "local nat64 /96",
+                v6([0x64, 0xff9b, 1, extra[0], extra[1], extra[2]], v4),
+            ),
+            (
+                "local nat64 /48",
+                Ipv6Addr::new(
+                    0x64,
+                    0xff9b,
+                    1,
+                    u16::from_be_bytes([a, b]),
+                    u16::from(c),
+                    u16::from(d) << 8,
+                    0,
+                    0,
+                ),
+            ),
+            (
+                "6to4",
+                Ipv6Addr::new(
+                    0x2002,
+                    u16::from_be_bytes([a, b]),
+                    u16::from_be_bytes([c, d]),
+                    extra[0],
+                    extra[1],
+                    extra[2],
+                    extra[3],
+                    extra[4],
+                ),
+            ),
+            (
+                "teredo",
+                v6(
+                    [0x2001, 0, extra[0], extra[1], extra[2], extra[3]],
+                    inverted,
+                ),
+            ),
+        ]
+    }
+
+    /// The ranges the guard must refuse, written out independently of it: `None` for never
+    /// allowed, `Some((loopback, private))` for what the policy must allow.
+    fn expected(v4: Ipv4Addr) -> Option<(bool, bool)> {
+        let [a, b, ..] = v4.octets();
+        let never =
+            a == 0 || a >= 224 || (a == 169 && b == 254) || v4 == Ipv4Addr::new(100, 100, 100, 200);
+        if never {
+            None
+        } else if a == 127 {
+            Some((true, false))
+        } else if a == 10
+            || (a == 172 && (16..32).contains(&b))
+            || (a == 192 && b == 168)
+            || (a == 100 && (64..128).contains(&b))
+        {
+            Some((false, true))
+        } else {
+            Some((false, false))
+        }
+    }
+
+    fn allowed(v4: Ipv4Addr, policy: &OutboundPolicy) -> bool {
+        match expected(v4) {
+            None => false,
+            Some((loopback, private)) => {
+                (!loopback || policy.allow_loopback) && (!private || policy.allow_private)
+            }
+        }
+    }
+
+    /// IPv4 addresses from every interesting range, and any other.
+    fn addresses() -> impl Strategy<Value = Ipv4Addr> {
+        prop_oneof![
+            any::<u32>().prop_map(Ipv4Addr::from),
+            (
+                proptest::sample::select(&[0u8, 10, 100, 127, 169, 172, 192, 224, 240, 255][..]),
+                any::<[u8; 3]>()
+            )
+                .prop_map(|(a, [b, c, d])| Ipv4Addr::new(a, b, c, d)),
+            (any::<u16>()).prop_map(|low| Ipv4Addr::new(169, 254, (low >> 8) as u8, low as u8)),
+            (any::<u16>()).prop_map(|low| Ipv4Addr::new(192, 168, (low >> 8) as u8, low as u8)),
+            (16u8..32, any::<u16>()).prop_map(|(b, low)| Ipv4Addr::new(
+                172,
+                b,
+                (low >> 8) as u8,
+                low as u8
+            )),
+            (60u8..130, any::<u16>()).prop_map(|(b, low)| Ipv4Addr::new(
+                100,
+                b,
+                (low >> 8) as u8,
+                low as u8
+            )),
+            Just(Ipv4Addr::new(169, 254, 169, 254)),
+            Just(Ipv4Addr::new(100, 100, 100, 200)),
+            Just(Ipv4Addr::new(93, 184, 216, 34)),
+            Just(Ipv4Addr::new(8, 8, 8, 8)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn an_ipv4_address_is_classified_by_its_ranges(v4 in addresses(), policy in policies()) {
+            prop_assert_eq!(
+                check_address(IpAddr::V4(v4), &policy).is_ok(),
+                allowed(v4, &policy),
+                "{}", v4
+            );
+        }
+
+        #[test]
+        fn every_ipv6_form_of_an_ipv4_address_classifies_as_the_address(
+            v4 in addresses(),
+            extra in any::<[u16; 6]>(),
+            policy in policies(),
+        ) {
+            let direct = check_address(IpAddr::V4(v4), &policy);
+            for (form, ip) in embeddings(v4, extra) {
+                // `::` and `::1` are IPv6's own unspecified and loopback addresses, not
+                // IPv4-compatible forms of 0.0.0.0 and 0.0.0.1.
+                if form == "compatible" && u32::from(v4) <= 1 {
+                    continue;
+                }
+                // A local /96 prefix holding 0.0.0.0 leaves the last 32 bits zero, which is
+                // the /48 layout's shape: it reads as the /48 form (no translator delivers to
+                // 0.0.0.0).
+                if form == "local nat64 /96" && v4.is_unspecified() {
+                    continue;
+                }
+                let as_v6 = check_address(IpAddr::V6(ip), &policy);
+                prop_assert_eq!(&as_v6, &direct, "{} form {} of {}", form, ip, v4);
+                let url = url::Url::parse(&format!("http://[{ip}]:8080/x")).expect("a URL");
+                prop_assert_eq!(check_url(&url, &policy), direct.clone(), "{}", url);
+            }
+        }
+
+        #[test]
+        fn link_local_metadata_and_site_local_ipv6_are_always_refused(
+            low in any::<u128>(),
+            policy in policies(),
+        ) {
+            let link_local = Ipv6Addr::from((0xfe80u128 << 112) | (low >> 10));
+            let site_local = Ipv6Addr::from((0xfec0u128 << 112) | (low >> 10));
+            for ip in [link_local, site_local, "fd00:ec2::254".parse().expect("an address")] {
+                prop_assert!(check_address(IpAddr::V6(ip), &policy).is_err(), "{}", ip);
+            }
+        }
+
+        #[test]
+        fn unique_local_ipv6_follows_the_private_policy(low in any::<u128>(), policy in policies()) {
+            let ip = Ipv6Addr::from((0xfcu128 << 120) | (low >> 7));
+            prop_assume!(ip != "fd00:ec2::254".parse::<Ipv6Addr>().expect("an address"));
+            prop_assert_eq!(check_address(IpAddr::V6(ip), &policy).is_ok(), policy.allow_private, "{}", ip);
+        }
+
+        #[test]
+        fn public_ipv6_is_allowed(
+            global in proptest::sample::select(&[0x2600u16, 0x2606, 0x2a00, 0x2a03, 0x2c0f, 0x2400, 0x2804][..]),
+            rest in any::<[u16; 7]>(),
+        ) {
+            let ip = Ipv6Addr::new(global, rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6]);
+            let strict = OutboundPolicy { allow_loopback: false, allow_private: false, max_response_bytes: 1 };
+            prop_assert!(check_address(IpAddr::V6(ip), &strict).is_ok(), "{}", ip);
         }
     }
 }

@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use switchboard_core::agent::{CallRecord, ToolOutcome, ToolRunner};
 use switchboard_core::config::{Config, Effect};
+use switchboard_core::secret::Redactor;
 use switchboard_core::tool_call::{
     CallFailure, FailureKind, PreparedCall, identified_customer, select_response,
 };
@@ -183,66 +184,74 @@ impl HttpToolRunner {
             }
         };
         record.response_preview = Some(self.preview(&body));
-        if status.is_success() {
-            if body.iter().all(u8::is_ascii_whitespace) {
-                return (false, Ok(Value::Null));
-            }
-            return match serde_json::from_slice::<Value>(&body) {
-                Ok(v) => (false, Ok(v)),
-                Err(_) => (
-                    false,
-                    Err(failure(
-                        FailureKind::NotJson,
-                        Some(status.as_u16()),
-                        "the API answered with something that is not JSON",
-                    )),
-                ),
-            };
-        }
-        let detail = self.error_detail(&body);
-        let code = status.as_u16();
-        let reason = status.canonical_reason().unwrap_or("");
-        if status.is_server_error() || code == 429 {
-            let message = format!("the API failed with {code} {reason}{detail}");
-            let kind = if code == 429 {
-                FailureKind::ClientError
-            } else {
-                FailureKind::ServerError
-            };
-            return (true, Err(failure(kind, Some(code), message)));
-        }
-        (
-            false,
-            Err(failure(
-                FailureKind::ClientError,
-                Some(code),
-                format!("the API answered {code} {reason}{detail}"),
-            )),
-        )
+        interpret_response(status, &body, &self.config.redactor)
     }
+}
 
-    /// A short, redacted hint from an error body (`message`/`error` field, or the text).
-    fn error_detail(&self, body: &[u8]) -> String {
-        let text = match serde_json::from_slice::<Value>(body) {
-            Ok(v) => v
-                .get("message")
-                .or_else(|| v.get("error"))
-                .or_else(|| v.get("detail"))
-                .map(|m| match m {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if text.is_empty() {
-            return String::new();
+/// What a response means once its body is read: the parsed JSON of a success, or the failure
+/// the agent is told about, with whether another attempt may help. A hint from an error body
+/// passes through `redactor`.
+pub fn interpret_response(
+    status: reqwest::StatusCode,
+    body: &[u8],
+    redactor: &Redactor,
+) -> (bool, Result<Value, CallFailure>) {
+    if status.is_success() {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return (false, Ok(Value::Null));
         }
-        format!(
-            ": {}",
-            self.config.redactor.excerpt(&text, ERROR_BODY_CHARS)
-        )
+        return match serde_json::from_slice::<Value>(body) {
+            Ok(v) => (false, Ok(v)),
+            Err(_) => (
+                false,
+                Err(failure(
+                    FailureKind::NotJson,
+                    Some(status.as_u16()),
+                    "the API answered with something that is not JSON",
+                )),
+            ),
+        };
     }
+    let detail = error_detail(body, redactor);
+    let code = status.as_u16();
+    let reason = status.canonical_reason().unwrap_or("");
+    if status.is_server_error() || code == 429 {
+        let message = format!("the API failed with {code} {reason}{detail}");
+        let kind = if code == 429 {
+            FailureKind::ClientError
+        } else {
+            FailureKind::ServerError
+        };
+        return (true, Err(failure(kind, Some(code), message)));
+    }
+    (
+        false,
+        Err(failure(
+            FailureKind::ClientError,
+            Some(code),
+            format!("the API answered {code} {reason}{detail}"),
+        )),
+    )
+}
+
+/// A short, redacted hint from an error body (`message`/`error` field, or the text).
+fn error_detail(body: &[u8], redactor: &Redactor) -> String {
+    let text = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => v
+            .get("message")
+            .or_else(|| v.get("error"))
+            .or_else(|| v.get("detail"))
+            .map(|m| match m {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if text.is_empty() {
+        return String::new();
+    }
+    format!(": {}", redactor.excerpt(&text, ERROR_BODY_CHARS))
 }
 
 #[async_trait::async_trait]
@@ -334,4 +343,193 @@ pub fn inputs_from_pairs<'a>(
         inputs.insert(key.to_string(), parsed);
     }
     Ok(inputs)
+}
+
+#[cfg(test)]
+mod properties {
+    //! The handling of a tool's response, from the bytes the API sent to what the agent sees:
+    //! any body with any status is a value or a failure without panicking; what is selected
+    //! fits the tool's cap; and a secret in a response never reaches the agent, in whatever
+    //! form the API wrote it.
+
+    use std::sync::LazyLock;
+
+    use proptest::prelude::*;
+    use serde_json::json;
+    use switchboard_core::secret::Secret;
+
+    use super::*;
+
+    static SHOP: LazyLock<Config> = LazyLock::new(|| {
+        let env = BTreeMap::from([
+            ("SHOP_URL".to_string(), "http://127.0.0.1:9".to_string()),
+            ("SHOP_API_KEY".to_string(), "sk-test-123456".to_string()),
+            (
+                "SHOP_WIDGET_SECRET".to_string(),
+                "widget-secret-123".to_string(),
+            ),
+        ]);
+        Config::from_yaml(
+            "examples/shop/switchboard.yaml",
+            include_str!("../../../examples/shop/switchboard.yaml"),
+            &env,
+        )
+        .expect("the shop config loads")
+    });
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        proptest::sample::select(
+                            &[
+                                "order_id",
+                                "status",
+                                "carrier",
+                                "eta",
+                                "items",
+                                "name",
+                                "customer_id",
+                                "email",
+                                "orders",
+                                "message",
+                                "error",
+                                "detail"
+                            ][..]
+                        )
+                        .prop_map(str::to_string),
+                        any::<String>(),
+                    ],
+                    inner,
+                    0..6,
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn bodies() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            json_value().prop_map(|v| serde_json::to_vec(&v).expect("JSON")),
+            (json_value(), any::<usize>()).prop_map(|(v, cut)| {
+                let bytes = serde_json::to_vec(&v).expect("JSON");
+                bytes[..cut % (bytes.len() + 1)].to_vec()
+            }),
+            proptest::collection::vec(any::<u8>(), 0..512),
+        ]
+    }
+
+    fn statuses() -> impl Strategy<Value = reqwest::StatusCode> {
+        prop_oneof![
+            Just(200u16),
+            Just(201),
+            Just(204),
+            Just(404),
+            Just(429),
+            Just(500),
+            100u16..600
+        ]
+        .prop_map(|code| reqwest::StatusCode::from_u16(code).expect("a status"))
+    }
+
+    /// Secrets of the shapes keys and passwords take, digits-only ones included.
+    fn secrets() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9_-]{8,24}",
+            "[0-9]{8,12}",
+            "[a-z]{3}-[A-Za-z0-9/+=.]{8,16}",
+        ]
+    }
+
+    /// The secret as an API might echo it, inside otherwise ordinary JSON text.
+    fn echoed(secret: &str, form: u8) -> String {
+        let escaped: String = secret
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect();
+        let quoted = serde_json::to_string(secret).expect("JSON");
+        match form % 6 {
+            0 => format!(r#"{{"order_id": "W1", "status": {quoted}}}"#),
+            1 => format!(
+                r#"{{"message": "bad key {}", "error": "x"}}"#,
+                &quoted[1..quoted.len() - 1]
+            ),
+            2 => format!(r#"{{"items": [{{"name": "{escaped}"}}], "status": "ok"}}"#),
+            3 => format!(r#"{{{quoted}: 1, "status": "s"}}"#),
+            4 => format!(
+                r#"{{"detail": "Bearer {}", "customer_id": "c1"}}"#,
+                quoted[1..quoted.len() - 1].replace('/', "\\/")
+            ),
+            _ => {
+                if secret.chars().all(|c| c.is_ascii_digit()) {
+                    format!(
+                        r#"{{"status": {secret}, "order_id": {secret}, "customer_id": {secret}}}"#
+                    )
+                } else {
+                    format!(r#"{{"status": "{escaped}"}}"#)
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_body_with_any_status_is_a_value_or_a_failure(
+            status in statuses(),
+            body in bodies(),
+        ) {
+            let (_, outcome) = interpret_response(status, &body, &SHOP.redactor);
+            if let Ok(value) = outcome {
+                prop_assert!(status.is_success());
+                for tool in &SHOP.tools {
+                    let _ = identified_customer(tool, &value);
+                    let selected = select_response(tool, value.clone(), &SHOP.redactor);
+                    let chars = match &selected.value {
+                        Value::String(s) => s.chars().count(),
+                        other => other.to_string().chars().count(),
+                    };
+                    prop_assert!(
+                        chars <= tool.response.max_chars,
+                        "{} selected {} characters over its cap of {}", tool.name, chars, tool.response.max_chars
+                    );
+                }
+            }
+        }
+
+        #[test]
+        fn a_secret_in_a_response_never_reaches_the_agent(
+            secret in secrets(),
+            form in any::<u8>(),
+            status in statuses(),
+        ) {
+            let redactor = Redactor::new([Secret::new(secret.clone())]);
+            let body = echoed(&secret, form);
+            let (_, outcome) = interpret_response(status, body.as_bytes(), &redactor);
+            let shown = match outcome {
+                Ok(value) => SHOP
+                    .tools
+                    .iter()
+                    .map(|tool| {
+                        select_response(tool, value.clone(), &redactor).value.to_string()
+                    })
+                    .chain([redactor.redact_json(&value).to_string()])
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                Err(failure) => failure.message,
+            };
+            prop_assert!(
+                !shown.contains(&secret) && !redactor.contains_secret(&shown),
+                "{:?} from {} leaked in {}", secret, body, shown
+            );
+        }
+    }
 }

@@ -80,16 +80,33 @@ pub fn overlap(message: &BTreeSet<String>, reference: &str) -> f64 {
     message.intersection(&reference).count() as f64 / reference.len() as f64
 }
 
-/// Schema patterns compiled once, anchored to the whole token (they come from the config, so
-/// the set is small and fixed).
-static ANCHORED: LazyLock<std::sync::Mutex<std::collections::HashMap<String, Option<Regex>>>> =
+/// A schema pattern anchored to the whole token, matched the way the tool's JSON Schema
+/// matches it (ECMA-262: `\d` is `[0-9]`, `\w` is `[A-Za-z0-9_]`), so a value read out of a
+/// message is one the tool's input validation accepts: "שלום" is no `^\w{4}$`, "١٢٣٤٥" no
+/// `^\d{5}$`.
+#[derive(Clone)]
+struct WholeToken(std::sync::Arc<jsonschema::Validator>);
+
+impl WholeToken {
+    fn is_match(&self, token: &str) -> bool {
+        self.0.is_valid(&Value::String(token.to_string()))
+    }
+}
+
+/// Schema patterns compiled once (they come from the config, so the set is small and fixed).
+static ANCHORED: LazyLock<std::sync::Mutex<std::collections::HashMap<String, Option<WholeToken>>>> =
     LazyLock::new(Default::default);
 
-fn anchored(pattern: &str) -> Option<Regex> {
+fn anchored(pattern: &str) -> Option<WholeToken> {
     let mut cache = ANCHORED.lock().expect("pattern cache");
     cache
         .entry(pattern.to_string())
-        .or_insert_with(|| Regex::new(&format!("^(?:{pattern})$")).ok())
+        .or_insert_with(|| {
+            let schema = json!({"type": "string", "pattern": format!("^(?:{pattern})$")});
+            jsonschema::validator_for(&schema)
+                .ok()
+                .map(|v| WholeToken(std::sync::Arc::new(v)))
+        })
         .clone()
 }
 
@@ -421,6 +438,21 @@ mod tests {
         assert_eq!(find_date("03/12/2026"), None);
         assert_eq!(find_date("31 February 2026"), None);
         assert_eq!(find_date("order 1234/5678"), None);
+    }
+
+    /// Found by the property tests: the schema's `\w` and `\d` are ASCII (ECMA-262), the
+    /// regex crate's are Unicode; a Hebrew word was taken for `^\w{4}$` and then refused by
+    /// the tool's input validation.
+    #[test]
+    fn a_pattern_matches_as_the_schema_does() {
+        let word = json!({"type": "string", "pattern": "^\\w{4}$"});
+        assert_eq!(extract(&word, "שלום", false, &mut BTreeSet::new()), None);
+        assert_eq!(
+            extract(&word, "שלום ab_1", false, &mut BTreeSet::new()),
+            Some(json!("ab_1"))
+        );
+        let zip = json!({"type": "string", "pattern": "^\\d{5}$"});
+        assert_eq!(extract(&zip, "١٢٣٤٥", false, &mut BTreeSet::new()), None);
     }
 
     #[test]

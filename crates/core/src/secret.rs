@@ -125,7 +125,9 @@ impl Redactor {
         self.redact(text).chars().take(max_chars).collect()
     }
 
-    /// Redacts every string inside a JSON value, keys included.
+    /// Redacts every string inside a JSON value, keys included, and every number whose text
+    /// holds a secret (an all-digit key or PIN an API echoes back as a number), which becomes
+    /// the redacted text.
     pub fn redact_json(&self, value: &serde_json::Value) -> serde_json::Value {
         use serde_json::Value;
         if self.patterns.is_empty() {
@@ -133,6 +135,9 @@ impl Redactor {
         }
         match value {
             Value::String(s) => Value::String(self.redact(s)),
+            Value::Number(n) if self.contains_secret(&n.to_string()) => {
+                Value::String(self.redact(&n.to_string()))
+            }
             Value::Array(items) => {
                 Value::Array(items.iter().map(|v| self.redact_json(v)).collect())
             }
@@ -488,6 +493,18 @@ mod tests {
         );
         assert!(r.contains_secret("..abcdefgh.."));
         assert!(!r.contains_secret("abcdefg"));
+    }
+
+    /// Found by the property tests: an all-digit secret that an API echoes back as a JSON
+    /// number passed `redact_json` untouched and reached the agent.
+    #[test]
+    fn a_secret_echoed_as_a_number_is_redacted() {
+        let r = Redactor::new([Secret::new("10000000")]);
+        let v = serde_json::json!({"status": 10000000, "order_id": 10000000.0, "n": 7});
+        assert_eq!(
+            r.redact_json(&v),
+            serde_json::json!({"status": "[REDACTED]", "order_id": "[REDACTED].0", "n": 7})
+        );
     }
 
     #[test]

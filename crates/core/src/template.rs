@@ -692,3 +692,191 @@ mod tests {
         assert_eq!(shown["key"], json!("[REDACTED]"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Any template source compiles or is refused without panicking; rendering never panics;
+    //! a value is inserted as data, never read as template syntax; and what is percent-encoded
+    //! into a URL decodes back to the value, in its one segment or its one query value.
+
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn env() -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("BASE".to_string(), "http://shop.test:8080".to_string()),
+            ("KEY".to_string(), "sk-canary-9f8e7d".to_string()),
+        ])
+    }
+
+    /// Template sources: arbitrary text, and text made of the template syntax's own pieces.
+    fn sources() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            proptest::sample::select(
+                &[
+                    "{",
+                    "}",
+                    "{{",
+                    "}}",
+                    "$",
+                    "${",
+                    "${KEY}",
+                    "${BASE}",
+                    "${ KEY }",
+                    "${NOPE}",
+                    "{id}",
+                    "{ id }",
+                    "{1x}",
+                    "{a-b}",
+                    "{}",
+                    "/",
+                    "?",
+                    "&",
+                    "=",
+                    "#",
+                    "://",
+                    "http://",
+                    "https://shop.test",
+                    "%",
+                    "é",
+                    "\0",
+                    " ",
+                ][..]
+            )
+            .prop_map(str::to_string),
+            "[a-z0-9]{1,6}",
+            any::<String>(),
+        ];
+        proptest::collection::vec(piece, 0..16).prop_map(|parts| parts.concat())
+    }
+
+    /// Input values, template syntax and every awkward character included.
+    fn values() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<String>().prop_map(Value::String),
+            "(\\{|\\}|\\$|\\{id\\}|\\$\\{KEY\\}|\\{\\{|%2e|\\.|/|\\?|#|&|=|\\+|%| |é|\\PC){0,12}"
+                .prop_map(Value::String),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            any::<bool>().prop_map(|b| json!(b)),
+            Just(Value::Null),
+            Just(json!([1, "two"])),
+            Just(json!({"k": "{id}"})),
+        ]
+    }
+
+    fn inputs() -> impl Strategy<Value = BTreeMap<String, Value>> {
+        proptest::collection::btree_map(
+            proptest::sample::select(&["id", "q", "a", "b", "KEY"][..]).prop_map(str::to_string),
+            values(),
+            0..5,
+        )
+    }
+
+    fn percent_decoded(text: &str) -> String {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .expect("UTF-8")
+            .into_owned()
+    }
+
+    proptest! {
+        #[test]
+        fn any_source_compiles_or_is_refused_and_renders_without_panicking(
+            source in sources(),
+            inputs in inputs(),
+            secret in any::<bool>(),
+            allow_inputs in any::<bool>(),
+        ) {
+            let references = if secret { References::Secret } else { References::Plain };
+            if let Ok(template) = Template::compile(&source, references, allow_inputs, &env()) {
+                let _ = template.render(&inputs, encode_component);
+                let _ = template.render(&inputs, str::to_string);
+            }
+            if let Ok(url) = UrlTemplate::compile(&source, &BTreeMap::new(), &env()) {
+                let _ = url.render(&inputs);
+            }
+            if let Ok(body) = BodyTemplate::compile(&json!({"s": source, "n": [source]}), &env()) {
+                let _ = body.render(&inputs);
+            }
+        }
+
+        /// Values holding `{id}`, `${KEY}`, `{{` are data: what is rendered is exactly the
+        /// literal text with each value's own text in its place.
+        #[test]
+        fn values_are_inserted_as_data_never_evaluated(
+            a in values(),
+            b in values(),
+            literal in "[a-z /:-]{0,8}",
+        ) {
+            let template = Template::compile(
+                &format!("{literal}{{a}}{literal}{{b}}"),
+                References::Secret,
+                true,
+                &env(),
+            )
+            .expect("a template");
+            let inputs = BTreeMap::from([("a".to_string(), a.clone()), ("b".to_string(), b.clone())]);
+            let rendered = template.render(&inputs, str::to_string);
+            if a.is_null() || b.is_null() {
+                prop_assert_eq!(rendered, None);
+            } else {
+                let expected = format!("{literal}{}{literal}{}", scalar_text(&a), scalar_text(&b));
+                let rendered = rendered.expect("both inputs have values");
+                prop_assert_eq!(&rendered.wire, &expected);
+                prop_assert_eq!(&rendered.shown, &expected);
+            }
+            let body = BodyTemplate::compile(&json!({"a": "{a}", "both": "{a}-{b}"}), &env())
+                .expect("a body template");
+            if let (Some((wire, _)), false) = (body.render(&inputs), a.is_null()) {
+                prop_assert_eq!(&wire["a"], &a);
+            }
+        }
+
+        #[test]
+        fn encoding_a_component_round_trips(value in any::<String>()) {
+            let encoded = encode_component(&value);
+            prop_assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+            prop_assert_eq!(percent_decoded(&encoded), value);
+        }
+
+        /// Whatever a value holds, the URL keeps its origin and its number of segments, the
+        /// value decodes back from its own segment and its own query value, and no query key
+        /// is added.
+        #[test]
+        fn a_value_stays_in_its_segment_and_its_query_value(id in values(), q in values()) {
+            let template = UrlTemplate::compile(
+                "${BASE}/orders/{id}/status?q={q}&fixed=1",
+                &BTreeMap::new(),
+                &env(),
+            )
+            .expect("a URL template");
+            let inputs = BTreeMap::from([("id".to_string(), id.clone()), ("q".to_string(), q.clone())]);
+            let rendered = template.render(&inputs);
+            if id.is_null() {
+                prop_assert_eq!(rendered, Err(UrlError::MissingInput("id".into())));
+                return Ok(());
+            }
+            let id_text = scalar_text(&id);
+            if matches!(id_text.as_str(), "." | "..") {
+                prop_assert_eq!(rendered, Err(UrlError::DotSegment));
+                return Ok(());
+            }
+            let (url, shown) = rendered.expect("a URL");
+            prop_assert_eq!(url.host_str(), Some("shop.test"));
+            prop_assert_eq!(url.port(), Some(8080));
+            let segments: Vec<&str> = url.path_segments().expect("segments").collect();
+            prop_assert_eq!(segments.len(), 3);
+            prop_assert_eq!(percent_decoded(segments[1]), id_text);
+            let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+            let mut expected = Vec::new();
+            if !q.is_null() {
+                expected.push(("q".to_string(), scalar_text(&q)));
+            }
+            expected.push(("fixed".to_string(), "1".to_string()));
+            prop_assert_eq!(pairs, expected);
+            prop_assert_eq!(shown, url.as_str());
+        }
+    }
+}

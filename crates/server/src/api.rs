@@ -71,6 +71,67 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(
     })
 }
 
+/// A route that takes a request body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyRoute {
+    /// `POST /v1/conversations` (optional body).
+    CreateConversation,
+    /// `POST /v1/conversations/{id}/messages`.
+    PostMessage,
+    /// `POST /v1/conversations/{id}/handoff` (optional body).
+    Handoff,
+    /// `POST /v1/chat`.
+    Chat,
+    /// `POST /v1/admin/agents/{agent}/tools/{tool}/call`.
+    AdminToolCall,
+    /// `POST /v1/admin/agents/{agent}/user-data`.
+    AdminUserData,
+    /// `POST /v1/demo/identity`.
+    DemoIdentity,
+}
+
+impl BodyRoute {
+    /// Every route that takes a body.
+    pub const ALL: [BodyRoute; 7] = [
+        BodyRoute::CreateConversation,
+        BodyRoute::PostMessage,
+        BodyRoute::Handoff,
+        BodyRoute::Chat,
+        BodyRoute::AdminToolCall,
+        BodyRoute::AdminUserData,
+        BodyRoute::DemoIdentity,
+    ];
+}
+
+/// Parses `body` as `route`'s handler does, with the same extractor, and drops the value: the
+/// outcome is the value's absence of error or the `{code, message}` error the client would
+/// get. The property tests and the fuzz target drive the server's body parsing through it.
+pub async fn parse_body(
+    route: BodyRoute,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(), ApiError> {
+    async fn extract<T: serde::de::DeserializeOwned>(
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<(), ApiError> {
+        let mut request = Request::new(axum::body::Body::from(body));
+        *request.headers_mut() = headers.clone();
+        ApiJson::<T>::from_request(request, &()).await.map(drop)
+    }
+    match route {
+        BodyRoute::CreateConversation => {
+            optional_json::<CreateConversation>(headers, &body).map(drop)
+        }
+        BodyRoute::Handoff => optional_json::<HandoffBody>(headers, &body).map(drop),
+        BodyRoute::PostMessage => extract::<PostMessage>(headers, body).await,
+        BodyRoute::Chat => extract::<StatelessChat>(headers, body).await,
+        BodyRoute::AdminToolCall => extract::<AdminToolCall>(headers, body).await,
+        BodyRoute::AdminUserData => extract::<AdminUserData>(headers, body).await,
+        BodyRoute::DemoIdentity => extract::<DemoIdentity>(headers, body).await,
+    }
+}
+
 /// Counts every error response by code.
 pub async fn count_errors(State(state): Shared, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
@@ -860,4 +921,151 @@ pub async fn demo_identity(
         )
     })?;
     Ok(Json(json!({"email": body.email, "user_hash": crate::identity::user_hash(secret.expose(), &body.email)})).into_response())
+}
+
+#[cfg(test)]
+mod properties {
+    //! Any body, on any route that takes one, is parsed into a value or refused with a
+    //! client error whose body is exactly `{code, message}`; never a panic.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Field names the bodies use, so generated objects get past the first check often.
+    const FIELDS: &[&str] = &[
+        "text",
+        "stream",
+        "summary",
+        "messages",
+        "role",
+        "content",
+        "email",
+        "user_hash",
+        "token",
+        "channel_key",
+        "inputs",
+        "allow_write",
+        "order_id",
+        "\u{0}",
+        "",
+    ];
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            any::<String>().prop_map(Value::String),
+            "user|assistant|system|a@b\\.io".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        proptest::sample::select(FIELDS).prop_map(str::to_string),
+                        any::<String>()
+                    ],
+                    inner,
+                    0..5,
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Bodies: JSON values, JSON text cut short or with bytes changed, and any bytes.
+    fn bodies() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            json_value().prop_map(|v| serde_json::to_vec(&v).expect("JSON")),
+            (json_value(), any::<usize>()).prop_map(|(v, cut)| {
+                let bytes = serde_json::to_vec(&v).expect("JSON");
+                bytes[..cut % (bytes.len() + 1)].to_vec()
+            }),
+            (json_value(), any::<usize>(), any::<u8>()).prop_map(|(v, at, byte)| {
+                let mut bytes = serde_json::to_vec(&v).expect("JSON");
+                let at = at % bytes.len();
+                bytes[at] = byte;
+                bytes
+            }),
+            proptest::collection::vec(any::<u8>(), 0..256),
+            proptest::collection::vec(
+                proptest::sample::select(&b"{}[]\":,0123456789.eE+-truefalsnl \\u"[..]),
+                0..64
+            ),
+        ]
+    }
+
+    fn check(
+        route: BodyRoute,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<(), TestCaseError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let mut headers = HeaderMap::new();
+        if let Some(content_type) = content_type {
+            headers.insert(
+                "content-type",
+                content_type.parse().expect("a header value"),
+            );
+        }
+        let outcome = runtime.block_on(parse_body(route, &headers, Bytes::from(body.clone())));
+        let Err(error) = outcome else {
+            // A value: the body was JSON (or empty where a body is optional).
+            prop_assert!(
+                serde_json::from_slice::<Value>(&body).is_ok()
+                    || body.iter().all(u8::is_ascii_whitespace),
+                "{:?} accepted {:?}",
+                route,
+                String::from_utf8_lossy(&body)
+            );
+            return Ok(());
+        };
+        prop_assert!(error.status.is_client_error(), "{:?}: {:?}", route, error);
+        let response = error.into_response();
+        let bytes = runtime
+            .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .expect("the body");
+        let value: Value = serde_json::from_slice(&bytes).expect("a JSON error body");
+        let object = value.as_object().expect("an object");
+        prop_assert_eq!(object.len(), 2, "{}", value);
+        prop_assert!(
+            object["code"].as_str().is_some_and(|c| !c.is_empty()),
+            "{}",
+            value
+        );
+        prop_assert!(
+            object["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{}",
+            value
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_json_body_is_a_value_or_a_code_and_message(
+            route in proptest::sample::select(BodyRoute::ALL.to_vec()),
+            body in bodies(),
+        ) {
+            check(route, Some("application/json"), body)?;
+        }
+
+        #[test]
+        fn any_content_type_is_a_value_or_a_code_and_message(
+            route in proptest::sample::select(BodyRoute::ALL.to_vec()),
+            content_type in proptest::option::of(prop_oneof![
+                Just("application/json; charset=utf-8".to_string()),
+                Just("text/plain".to_string()),
+                Just("application/x-www-form-urlencoded".to_string()),
+                "[a-z/+;= -]{0,30}",
+            ]),
+            body in bodies(),
+        ) {
+            check(route, content_type.as_deref(), body)?;
+        }
+    }
 }

@@ -4,6 +4,8 @@
 
 pub(crate) mod error;
 mod located;
+#[cfg(test)]
+mod properties;
 pub mod raw;
 pub(crate) mod resolve;
 

@@ -9,6 +9,8 @@
 mod concepts;
 mod consent;
 mod phrases;
+#[cfg(test)]
+mod properties;
 pub mod values;
 mod vocab;
 
