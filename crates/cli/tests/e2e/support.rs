@@ -21,6 +21,15 @@ pub async fn shop() -> shop_demo::ShopHandle {
     shop_demo::start(CANARY).await.expect("the shop starts")
 }
 
+/// The demo shop's agent config (`examples/shop/switchboard.yaml`).
+pub fn shop_yaml() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/shop/switchboard.yaml"
+    ))
+    .unwrap()
+}
+
 pub fn vars(shop_url: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::from([
         ("SHOP_URL".to_string(), shop_url.to_string()),
