@@ -1055,7 +1055,7 @@ async fn every_upstream_fault_gets_a_graceful_answer_within_the_deadline() {
                 }
             }
         })
-        .buffer_unordered(16)
+        .buffer_unordered(8)
         .filter_map(|f| async move { f })
         .collect()
         .await;
@@ -1068,6 +1068,162 @@ async fn every_upstream_fault_gets_a_graceful_answer_within_the_deadline() {
     assert!(
         failures.is_empty(),
         "{} of {total} fault cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+// ----------------------------------------------------------------------------------------
+// A representative subset through the real binary over HTTP.
+
+/// Cases played through `switchboard serve`: one of each kind of fault, every upstream.
+const SERVED: [&str; 8] = [
+    "openai-stream: no answer (timeout)",
+    "openai-stream: a stream cut before its end marker",
+    "openai: reset in the middle of the body",
+    "anthropic: a 50 MB body",
+    "read-tool: 503 with a secret and another customer's data",
+    "read-tool: JSON nested 100,000 deep",
+    "write-tool: 500 with a secret and another customer's data",
+    "user-data: a body trickling at 1 byte/s",
+];
+
+/// Plays the upstream's script in a new conversation over HTTP; returns the last reply and
+/// every response body the customer received.
+async fn play_http(
+    served: &ServedBinary,
+    upstream: Upstream,
+    deadline: Duration,
+) -> Result<(String, String), String> {
+    let client = reqwest::Client::new();
+    let (identity, messages) = script(upstream);
+    let proof = match identity {
+        Identity::Anonymous => json!({}),
+        _ => {
+            json!({"email": "alice@example.com", "user_hash": switchboard_server::identity::user_hash(WIDGET_SECRET, "alice@example.com")})
+        }
+    };
+    let created: Value = client
+        .post(format!("{}/v1/conversations", served.url))
+        .json(&proof)
+        .send()
+        .await
+        .map_err(|e| format!("creating a conversation: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("creating a conversation: {e}"))?;
+    let id = created["id"].as_str().ok_or("no conversation id")?;
+    let mut seen = String::new();
+    let mut reply = String::new();
+    for message in messages {
+        let response = client
+            .post(format!("{}/v1/conversations/{id}/messages", served.url))
+            .timeout(deadline)
+            .json(&json!({"text": message}))
+            .send()
+            .await
+            .map_err(|e| format!("the turn {message:?} got no answer within {deadline:?}: {e}"))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        if status != 200 {
+            return Err(format!(
+                "the turn {message:?} answered {status}: {text:.300}"
+            ));
+        }
+        let body: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text:.300}"))?;
+        reply = body["reply"].as_str().unwrap_or_default().to_string();
+        seen.push_str(&text);
+    }
+    Ok((reply, seen))
+}
+
+async fn run_served_case(case: &Case, shop_url: &str) -> Result<(), String> {
+    let server = FaultServer::start(case).await;
+    let yaml = fault_yaml(case.upstream, &server.url);
+    let env = [
+        ("SHOP_URL", shop_url),
+        ("SHOP_API_KEY", CANARY),
+        ("SHOP_WIDGET_SECRET", WIDGET_SECRET),
+        ("MODEL_KEY", "sk-model-key-4242"),
+    ];
+    let deadline = turn_deadline(&config(
+        &yaml,
+        &vars(shop_url, &[("MODEL_KEY", "sk-model-key-4242")]),
+    ));
+    let mut served = serve_binary(&yaml, &env).await;
+
+    let (reply, seen) = play_http(&served, case.upstream, deadline).await?;
+    if reply.trim().is_empty() {
+        return Err("the reply is empty".into());
+    }
+    if let Some(leak) = leaks(&seen) {
+        return Err(format!("the customer received {leak:?}: {seen:.300}"));
+    }
+    if case.upstream.answered(&reply) {
+        return Err(format!(
+            "expected a graceful failure, got the answer: {reply:.300}"
+        ));
+    }
+    if case.upstream == Upstream::WriteTool
+        && (reply.contains("Done") || reply.contains("is cancelled"))
+    {
+        return Err(format!("a failed write is reported as done: {reply:.300}"));
+    }
+    let health = reqwest::get(format!("{}/healthz", served.url))
+        .await
+        .map_err(|e| format!("/healthz: {e}"))?;
+    if health.status() != 200 {
+        return Err(format!("/healthz answered {}", health.status()));
+    }
+    server.heal().await;
+    let (reply, _) = play_http(&served, case.upstream, deadline).await?;
+    if !case.upstream.answered(&reply) {
+        return Err(format!(
+            "after the upstream healed, the next turn did not get its answer: {reply:.300}"
+        ));
+    }
+    if let Ok(Some(status)) = served.child.try_wait() {
+        return Err(format!("the server exited: {status}"));
+    }
+    let stderr = served.stderr.lock().unwrap().clone();
+    if let Some(crash) = CRASH.iter().find(|c| stderr.contains(*c)) {
+        return Err(format!("the server's log shows {crash:?}"));
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_binary_answers_every_fault_and_stays_healthy() {
+    let shop = shop().await;
+    let shop_url = shop.url();
+    let cases: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| SERVED.contains(&c.name.as_str()))
+        .collect();
+    assert_eq!(
+        cases.len(),
+        SERVED.len(),
+        "every served case is in the case list"
+    );
+    let failures: Vec<String> = futures::stream::iter(cases)
+        .map(|case| {
+            let shop_url = shop_url.clone();
+            async move {
+                let name = case.name.clone();
+                match tokio::spawn(async move { run_served_case(&case, &shop_url).await }).await {
+                    Ok(Ok(())) => None,
+                    Ok(Err(problem)) => Some(format!("{name}: {problem}")),
+                    Err(panic) => Some(format!("{name}: PANICKED: {panic}")),
+                }
+            }
+        })
+        .buffer_unordered(8)
+        .filter_map(|f| async move { f })
+        .collect()
+        .await;
+    assert!(
+        failures.is_empty(),
+        "{} served fault cases failed:\n{}",
         failures.len(),
         failures.join("\n")
     );
