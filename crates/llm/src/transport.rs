@@ -331,6 +331,83 @@ mod tests {
         }
     }
 
+    /// Serves `body` (with `content_type`, no length) at `/` on port 0.
+    async fn serve_once(content_type: &'static str, body: Vec<u8>) -> reqwest::Response {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let body = bytes::Bytes::from(body);
+        // In pieces, without a length, as a model server streams.
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::get(move || {
+                let body = body.clone();
+                async move {
+                    let pieces: Vec<Result<bytes::Bytes, std::io::Error>> = (0..body.len())
+                        .step_by(16 * 1024)
+                        .map(|i| Ok(body.slice(i..(i + 16 * 1024).min(body.len()))))
+                        .collect();
+                    (
+                        [("content-type", content_type)],
+                        axum::body::Body::from_stream(futures::stream::iter(pieces)),
+                    )
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        reqwest::get(url).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_cap_is_refused_streamed_or_not() {
+        let cap = answer_cap(16);
+        assert_eq!(cap, MIN_ANSWER_BYTES, "never below 1 MiB");
+        assert_eq!(answer_cap(4096), 4096 * 1024, "1 KiB per token above that");
+        let too_large = |e: ModelError| e.to_string().contains("larger than");
+
+        // A valid answer one byte over the cap, delivered fast: only the cap stops it.
+        let text = "x".repeat(cap);
+        let whole = format!("{{\"choices\":[{{\"message\":{{\"content\":\"{text}\"}}}}]}}");
+        let response = serve_once("application/json", whole.into_bytes()).await;
+        assert!(too_large(read_answer(response, cap).await.unwrap_err()));
+
+        // Many small events adding up past the cap, then the end marker.
+        let event = "data: {\"choices\":[{\"delta\":{\"content\":\"xxxxxxxx\"}}]}\n\n";
+        let stream = format!("{}data: [DONE]\n\n", event.repeat(cap / event.len() + 1));
+        let mut events = 0usize;
+        let response = serve_once("text/event-stream", stream.into_bytes()).await;
+        let outcome = read_sse(response, cap, |e| {
+            events += 1;
+            Ok(e.data != "[DONE]")
+        })
+        .await;
+        assert!(too_large(outcome.unwrap_err()));
+        assert!(
+            events * event.len() <= cap,
+            "nothing past the cap was handed on"
+        );
+
+        // One event larger than the cap, before its line even ends.
+        let huge = format!("data: {text}x\n\ndata: [DONE]\n\n");
+        let response = serve_once("text/event-stream", huge.into_bytes()).await;
+        let outcome = read_sse(response, cap, |_| panic!("no event is complete")).await;
+        assert!(too_large(outcome.unwrap_err()));
+
+        // Under the cap, with its end marker: read whole; without it: an error.
+        let response =
+            serve_once("text/event-stream", b"data: a\n\ndata: [DONE]\n\n".to_vec()).await;
+        let mut seen = Vec::new();
+        read_sse(response, cap, |e| {
+            seen.push(e.data.clone());
+            Ok(e.data != "[DONE]")
+        })
+        .await
+        .unwrap();
+        assert_eq!(seen, ["a", "[DONE]"]);
+        let response = serve_once("text/event-stream", b"data: a\n\n".to_vec()).await;
+        let cut = read_sse(response, cap, |_| Ok(true)).await.unwrap_err();
+        assert!(cut.to_string().contains("end marker"), "{cut}");
+    }
+
     #[test]
     fn streamed_text_never_passes_on_a_secret_split_across_pieces() {
         let canary = "sk-canary-7f3a9c1e5b";
