@@ -212,11 +212,13 @@ pub fn interpret_response(
             ),
         };
     }
-    let detail = error_detail(body, redactor);
     let code = status.as_u16();
     let reason = status.canonical_reason().unwrap_or("");
     if status.is_server_error() || code == 429 {
-        let message = format!("the API failed with {code} {reason}{detail}");
+        // The body of a server failure is the server's own business (a stack trace, a
+        // database error, whatever record it was handling, another customer's): the model
+        // and the customer learn only the status. It stays in the operator's preview.
+        let message = format!("the API failed with {code} {reason}");
         let kind = if code == 429 {
             FailureKind::ClientError
         } else {
@@ -224,6 +226,8 @@ pub fn interpret_response(
         };
         return (true, Err(failure(kind, Some(code), message)));
     }
+    // A 4xx message says what was wrong with the request, which the model can act on.
+    let detail = error_detail(body, redactor);
     (
         false,
         Err(failure(

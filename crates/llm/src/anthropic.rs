@@ -10,7 +10,7 @@ use switchboard_core::model::{
 };
 
 use crate::BuildError;
-use crate::transport::{Endpoint, RedactedText, parse_arguments, read_sse};
+use crate::transport::{Endpoint, RedactedText, parse_arguments, read_answer, read_sse};
 
 const API_VERSION: &str = "2023-06-01";
 
@@ -134,9 +134,8 @@ impl ChatModel for AnthropicModel {
                 .await?;
             let mut blocks: BTreeMap<u64, Block> = BTreeMap::new();
             if !self.endpoint.stream {
-                let body: Value = response
-                    .json()
-                    .await
+                let bytes = read_answer(response, self.endpoint.max_answer_bytes).await?;
+                let body: Value = serde_json::from_slice(&bytes)
                     .map_err(|_| protocol("the answer is not JSON"))?;
                 let content = body["content"]
                     .as_array()
@@ -162,7 +161,7 @@ impl ChatModel for AnthropicModel {
                     }
                 }
             } else {
-                read_sse(response, |event| {
+                read_sse(response, self.endpoint.max_answer_bytes, |event| {
                     let data: Value = serde_json::from_str(&event.data)
                         .map_err(|_| protocol("a stream event is not JSON"))?;
                     let index = data["index"].as_u64().unwrap_or(0);

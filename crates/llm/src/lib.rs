@@ -7,6 +7,7 @@
 pub mod anthropic;
 pub mod offline;
 pub mod openai;
+pub mod sse;
 mod transport;
 
 pub use offline::OfflineEngine;

@@ -12,7 +12,7 @@ use switchboard_core::model::{
 };
 
 use crate::BuildError;
-use crate::transport::{Endpoint, RedactedText, parse_arguments, read_sse};
+use crate::transport::{Endpoint, RedactedText, parse_arguments, read_answer, read_sse};
 
 /// A client for `POST {base_url}/chat/completions`.
 pub struct OpenAiModel {
@@ -216,10 +216,7 @@ impl ChatModel for OpenAiModel {
                 .post(&self.endpoint.url, &self.headers, self.body(request))
                 .await?;
             if !self.endpoint.stream {
-                let bytes = response
-                    .bytes()
-                    .await
-                    .map_err(|_| ModelError::Transport("the answer broke off".into()))?;
+                let bytes = read_answer(response, self.endpoint.max_answer_bytes).await?;
                 let completion: Completion = serde_json::from_slice(&bytes)
                     .map_err(|_| protocol("the answer is not JSON"))?;
                 let Some(message) = completion
@@ -254,7 +251,7 @@ impl ChatModel for OpenAiModel {
             }
             let mut content = String::new();
             let mut calls: BTreeMap<u64, PartialCall> = BTreeMap::new();
-            read_sse(response, |event| {
+            read_sse(response, self.endpoint.max_answer_bytes, |event| {
                 if event.data.trim() == "[DONE]" {
                     return Ok(false);
                 }

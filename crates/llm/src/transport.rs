@@ -12,12 +12,20 @@ use switchboard_core::model::{ModelError, TextSink};
 use switchboard_core::secret::{Redactor, Secret};
 
 use crate::BuildError;
+use crate::sse::SseDecoder;
+pub use crate::sse::SseEvent;
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Characters of a model server's error message kept (after redaction).
 const ERROR_CHARS: usize = 300;
+
+/// Bytes of a model server's error body read: enough for any message worth showing.
+const ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// The smallest cap on one answer's bytes, whatever `max_tokens` says.
+const MIN_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Settings for one provider's HTTP calls.
 pub struct Transport {
@@ -74,7 +82,7 @@ impl Transport {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.parse::<u64>().ok())
                         .map(|s| Duration::from_secs(s.min(10)));
-                    let text = response.text().await.unwrap_or_default();
+                    let text = read_error_body(response).await;
                     let message = serde_json::from_str::<Value>(&text)
                         .ok()
                         .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
@@ -167,6 +175,9 @@ pub struct Endpoint {
     pub stream: bool,
     pub temperature: Option<f32>,
     pub max_tokens: u32,
+    /// The most bytes one answer may take on the wire, streamed or not: a model server that
+    /// sends more (a runaway stream, a 50 MB body) is cut off, not read into memory.
+    pub max_answer_bytes: usize,
     pub transport: Transport,
 }
 
@@ -193,61 +204,110 @@ impl Endpoint {
             stream: m.stream,
             temperature: m.temperature,
             max_tokens: m.max_tokens,
+            max_answer_bytes: answer_cap(m.max_tokens),
             transport: Transport::new(m.timeout, m.max_retries, config.redactor.clone()),
         })
     }
 }
 
-/// One server-sent event.
-#[derive(Debug, Default, PartialEq)]
-pub struct SseEvent {
-    pub event: Option<String>,
-    pub data: String,
+/// The byte cap of one answer: 1 KiB per output token (a streamed token costs a few hundred
+/// bytes of JSON around it), and never less than 1 MiB.
+fn answer_cap(max_tokens: u32) -> usize {
+    (max_tokens as usize)
+        .saturating_mul(1024)
+        .max(MIN_ANSWER_BYTES)
 }
 
-/// Reads server-sent events from a response, calling `on_event` for each; stops early when it
-/// returns `false`.
+/// Why a response body could not be read whole.
+enum BodyError {
+    /// It passed the cap.
+    TooLarge,
+    /// The connection broke (or the deadline passed) before the end.
+    BrokeOff,
+}
+
+/// Reads a body up to `max_bytes`; a body announcing or reaching more is refused without
+/// reading the rest.
+async fn read_capped(response: reqwest::Response, max_bytes: usize) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > max_bytes as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyError::BrokeOff)?;
+        if body.len() + chunk.len() > max_bytes {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A model server's error body, as much of it as a message needs: the rest is not read.
+async fn read_error_body(response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= ERROR_BODY_BYTES {
+            body.truncate(ERROR_BODY_BYTES);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// Reads a whole (non-streamed) answer of at most `max_bytes`.
+pub async fn read_answer(
+    response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<Vec<u8>, ModelError> {
+    read_capped(response, max_bytes).await.map_err(|e| match e {
+        BodyError::TooLarge => too_large(max_bytes),
+        BodyError::BrokeOff => ModelError::Transport("the answer broke off".into()),
+    })
+}
+
+fn too_large(max_bytes: usize) -> ModelError {
+    ModelError::Protocol(format!("the answer is larger than {max_bytes} bytes"))
+}
+
+/// Reads server-sent events from a response, calling `on_event` for each until it returns
+/// `false` — it has seen the stream's end marker. A stream that ends before that was cut
+/// short, and its answer is incomplete: an error, never a partial answer. At most `max_bytes`
+/// are read in all.
 pub async fn read_sse(
     response: reqwest::Response,
+    max_bytes: usize,
     mut on_event: impl FnMut(SseEvent) -> Result<bool, ModelError>,
 ) -> Result<(), ModelError> {
     let mut stream = response.bytes_stream();
-    let mut buffer = String::new();
+    let mut decoder = SseDecoder::new(max_bytes);
+    let mut read = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| ModelError::Transport("the stream broke off".into()))?;
-        buffer.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n"));
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            if let Some(event) = parse_block(&block)
-                && !on_event(event)?
-            {
+        read += chunk.len();
+        if read > max_bytes {
+            return Err(too_large(max_bytes));
+        }
+        for event in decoder.push(&chunk).map_err(|e| too_large(e.max_bytes))? {
+            if !on_event(event)? {
                 return Ok(());
             }
         }
     }
-    if let Some(event) = parse_block(&buffer) {
-        on_event(event)?;
+    if let Some(event) = decoder.finish()
+        && !on_event(event)?
+    {
+        return Ok(());
     }
-    Ok(())
-}
-
-fn parse_block(block: &str) -> Option<SseEvent> {
-    let mut event = SseEvent::default();
-    let mut has_data = false;
-    for line in block.lines() {
-        if let Some(value) = line.strip_prefix("data:") {
-            if has_data {
-                event.data.push('\n');
-            }
-            event
-                .data
-                .push_str(value.strip_prefix(' ').unwrap_or(value));
-            has_data = true;
-        } else if let Some(value) = line.strip_prefix("event:") {
-            event.event = Some(value.trim().to_string());
-        }
-    }
-    has_data.then_some(event)
+    Err(ModelError::Protocol(
+        "the stream ended before its end marker".into(),
+    ))
 }
 
 /// Parses a tool call's argument text; text that is not a JSON object is kept as a string so
@@ -269,6 +329,83 @@ mod tests {
         fn text_delta(&self, delta: &str) {
             self.0.lock().unwrap().push(delta.to_string());
         }
+    }
+
+    /// Serves `body` (with `content_type`, no length) at `/` on port 0.
+    async fn serve_once(content_type: &'static str, body: Vec<u8>) -> reqwest::Response {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let body = bytes::Bytes::from(body);
+        // In pieces, without a length, as a model server streams.
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::get(move || {
+                let body = body.clone();
+                async move {
+                    let pieces: Vec<Result<bytes::Bytes, std::io::Error>> = (0..body.len())
+                        .step_by(16 * 1024)
+                        .map(|i| Ok(body.slice(i..(i + 16 * 1024).min(body.len()))))
+                        .collect();
+                    (
+                        [("content-type", content_type)],
+                        axum::body::Body::from_stream(futures::stream::iter(pieces)),
+                    )
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        reqwest::get(url).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_cap_is_refused_streamed_or_not() {
+        let cap = answer_cap(16);
+        assert_eq!(cap, MIN_ANSWER_BYTES, "never below 1 MiB");
+        assert_eq!(answer_cap(4096), 4096 * 1024, "1 KiB per token above that");
+        let too_large = |e: ModelError| e.to_string().contains("larger than");
+
+        // A valid answer one byte over the cap, delivered fast: only the cap stops it.
+        let text = "x".repeat(cap);
+        let whole = format!("{{\"choices\":[{{\"message\":{{\"content\":\"{text}\"}}}}]}}");
+        let response = serve_once("application/json", whole.into_bytes()).await;
+        assert!(too_large(read_answer(response, cap).await.unwrap_err()));
+
+        // Many small events adding up past the cap, then the end marker.
+        let event = "data: {\"choices\":[{\"delta\":{\"content\":\"xxxxxxxx\"}}]}\n\n";
+        let stream = format!("{}data: [DONE]\n\n", event.repeat(cap / event.len() + 1));
+        let mut events = 0usize;
+        let response = serve_once("text/event-stream", stream.into_bytes()).await;
+        let outcome = read_sse(response, cap, |e| {
+            events += 1;
+            Ok(e.data != "[DONE]")
+        })
+        .await;
+        assert!(too_large(outcome.unwrap_err()));
+        assert!(
+            events * event.len() <= cap,
+            "nothing past the cap was handed on"
+        );
+
+        // One event larger than the cap, before its line even ends.
+        let huge = format!("data: {text}x\n\ndata: [DONE]\n\n");
+        let response = serve_once("text/event-stream", huge.into_bytes()).await;
+        let outcome = read_sse(response, cap, |_| panic!("no event is complete")).await;
+        assert!(too_large(outcome.unwrap_err()));
+
+        // Under the cap, with its end marker: read whole; without it: an error.
+        let response =
+            serve_once("text/event-stream", b"data: a\n\ndata: [DONE]\n\n".to_vec()).await;
+        let mut seen = Vec::new();
+        read_sse(response, cap, |e| {
+            seen.push(e.data.clone());
+            Ok(e.data != "[DONE]")
+        })
+        .await
+        .unwrap();
+        assert_eq!(seen, ["a", "[DONE]"]);
+        let response = serve_once("text/event-stream", b"data: a\n\n".to_vec()).await;
+        let cut = read_sse(response, cap, |_| Ok(true)).await.unwrap_err();
+        assert!(cut.to_string().contains("end marker"), "{cut}");
     }
 
     #[test]
@@ -305,18 +442,5 @@ mod tests {
             "Hello there.",
             "ordinary text is not held"
         );
-    }
-
-    #[test]
-    fn sse_blocks_parse() {
-        assert_eq!(
-            parse_block("event: x\ndata: {\"a\":1}\n\n"),
-            Some(SseEvent {
-                event: Some("x".into()),
-                data: "{\"a\":1}".into()
-            })
-        );
-        assert_eq!(parse_block(": comment\n\n"), None);
-        assert_eq!(parse_block("data: a\ndata: b\n\n").unwrap().data, "a\nb");
     }
 }

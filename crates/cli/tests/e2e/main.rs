@@ -5,6 +5,7 @@ mod commands;
 mod demo;
 mod durability;
 mod failures;
+mod faults;
 mod nodes;
 mod providers;
 mod secrets;

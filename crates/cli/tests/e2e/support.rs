@@ -21,6 +21,15 @@ pub async fn shop() -> shop_demo::ShopHandle {
     shop_demo::start(CANARY).await.expect("the shop starts")
 }
 
+/// The demo shop's agent config (`examples/shop/switchboard.yaml`).
+pub fn shop_yaml() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/shop/switchboard.yaml"
+    ))
+    .unwrap()
+}
+
 pub fn vars(shop_url: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::from([
         ("SHOP_URL".to_string(), shop_url.to_string()),
@@ -237,4 +246,75 @@ pub async fn serve(router: axum::Router) -> String {
         let _ = axum::serve(listener, router).await;
     });
     format!("http://{addr}")
+}
+
+/// A `switchboard serve` process on 127.0.0.1 port 0 with a fresh SQLite store; killed on drop.
+pub struct ServedBinary {
+    pub child: tokio::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Everything it has written to stderr so far.
+    pub stderr: Arc<Mutex<String>>,
+    _dir: tempdir::Dir,
+}
+
+/// Starts `switchboard serve --config <yaml written to a file>` with `env` set, and waits
+/// until it listens.
+pub async fn serve_binary(yaml: &str, env: &[(&str, &str)]) -> ServedBinary {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempdir::Dir::new();
+    let config_path = dir.path.join("switchboard.yaml");
+    std::fs::write(&config_path, yaml).unwrap();
+    let database = format!("sqlite://{}", dir.path.join("switchboard.db").display());
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &database,
+        ])
+        .arg("--config")
+        .arg(&config_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("the binary starts");
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let url = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            stderr.lock().unwrap().push_str(&line);
+            stderr.lock().unwrap().push('\n');
+            if let Some(url) = line.strip_prefix("switchboard listening on ") {
+                return url.to_string();
+            }
+        }
+        panic!(
+            "the server exited before listening:\n{}",
+            stderr.lock().unwrap()
+        );
+    })
+    .await
+    .expect("the server starts");
+    // Keep draining stderr (so the server never blocks on a full pipe), and keep it.
+    let kept = stderr.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let mut kept = kept.lock().unwrap();
+            kept.push_str(&line);
+            kept.push('\n');
+        }
+    });
+    ServedBinary {
+        child,
+        url,
+        stderr,
+        _dir: dir,
+    }
 }

@@ -9,14 +9,6 @@ use switchboard_core::identity::{Identity, VerifiedEmail};
 
 use crate::support::*;
 
-fn shop_yaml() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/shop/switchboard.yaml"
-    ))
-    .unwrap()
-}
-
 fn alice() -> Identity {
     Identity::Verified {
         email: VerifiedEmail::new("alice@example.com").unwrap(),
