@@ -247,6 +247,12 @@ pub struct Conversation {
     /// What produced each reply, for the transcript inspector (the most recent turns).
     #[serde(default)]
     pub turns: Vec<TurnRecord>,
+    /// Writes sent whose outcome is unknown (a timeout, a 5xx, a crash after sending): their
+    /// `Idempotency-Key` by write digest. Kept past the run that sent them, so the same write
+    /// in a later run (the customer asking again) goes out under the same key, or — when the
+    /// API does not honour keys — is handed off as possibly made rather than sent again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unsettled_writes: BTreeMap<String, String>,
 }
 
 /// One turn as the inspector shows it: the message, the reply, and everything in between.

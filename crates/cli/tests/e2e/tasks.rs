@@ -773,3 +773,75 @@ async fn a_public_task_raises_the_identity_through_an_identifying_lookup() {
         .count();
     assert_eq!(listings, 2, "only the identified customers' listings ran");
 }
+
+#[tokio::test]
+async fn a_write_whose_outcome_is_unknown_keeps_its_key_when_the_customer_asks_again() {
+    // A task whose failed call says so and ends (the default `on_error`), so the customer can
+    // ask again: a new run, the same logical write.
+    let yaml = shop_yaml().replace(
+        "          save: meeting\n          on_error: handoff\n",
+        "          save: meeting\n",
+    );
+    assert_ne!(yaml, shop_yaml(), "the demo booking step changed shape");
+    let shop = shop().await;
+    let agent = offline(config(&yaml, &vars(&shop.url(), &[])));
+    let mut conversation = Conversation::new("t-unknown", alice());
+    let booking = [
+        "I'd like to book a demo",
+        "Dana Reyes",
+        "dana@example.com",
+        "2027-03-04",
+    ];
+    play(&agent, &mut conversation, &booking).await;
+    // The shop books the meeting and answers 500: the outcome is unknown to the engine.
+    shop.fail_next_write_after_applying();
+    let (replies, _) = play(&agent, &mut conversation, &["yes"]).await;
+    assert!(!replies[0].contains("You're booked"), "{}", replies[0]);
+    let (replies, _) = play(&agent, &mut conversation, &booking).await;
+    let (confirmed, _) = play(&agent, &mut conversation, &["yes"]).await;
+    let posts = writes(&shop);
+    assert_eq!(
+        posts.len(),
+        2,
+        "sent, then sent again: {replies:?} {confirmed:?}"
+    );
+    assert_eq!(
+        posts[0].headers["idempotency-key"], posts[1].headers["idempotency-key"],
+        "a write that may have been made is never sent under another key"
+    );
+    assert_eq!(shop.meetings().len(), 1, "booked once");
+    assert!(confirmed[0].contains("You're booked"), "{}", confirmed[0]);
+}
+
+#[tokio::test]
+async fn without_key_support_a_write_whose_outcome_is_unknown_is_handed_off_when_asked_again() {
+    let yaml = shop_yaml()
+        .replace(
+            "          save: meeting\n          on_error: handoff\n",
+            "          save: meeting\n",
+        )
+        .replace(
+            "  - name: create_meeting\n",
+            "  - name: create_meeting\n    idempotency_keys: false\n",
+        );
+    let shop = shop().await;
+    let agent = offline(config(&yaml, &vars(&shop.url(), &[])));
+    let mut conversation = Conversation::new("t-unknown-nokeys", alice());
+    let booking = [
+        "I'd like to book a demo",
+        "Dana Reyes",
+        "dana@example.com",
+        "2027-03-04",
+    ];
+    play(&agent, &mut conversation, &booking).await;
+    shop.fail_next_write_after_applying();
+    play(&agent, &mut conversation, &["yes"]).await;
+    play(&agent, &mut conversation, &booking).await;
+    let (replies, _) = play(&agent, &mut conversation, &["yes"]).await;
+    assert_eq!(writes(&shop).len(), 1, "never sent again: {replies:?}");
+    assert_eq!(shop.meetings().len(), 1);
+    assert!(
+        conversation.handoff.is_some(),
+        "a person checks: {replies:?}"
+    );
+}

@@ -1838,6 +1838,8 @@ impl Agent {
         recorder: &mut Recorder<'_>,
     ) -> Result<Selected, CallFailure> {
         let conversation_id = conversation.id.clone();
+        // The same write sent in an earlier run with an unknown outcome keeps its key.
+        let unsettled = conversation.unsettled_writes.get(digest).cloned();
         let Some(run) = conversation.task.as_mut() else {
             return Err(CallFailure {
                 kind: FailureKind::Refused,
@@ -1845,8 +1847,11 @@ impl Agent {
                 message: "changes run only inside a task".into(),
             });
         };
-        let key = idempotency_key(&conversation_id, &run.run_id, digest);
+        let key = unsettled
+            .clone()
+            .unwrap_or_else(|| idempotency_key(&conversation_id, &run.run_id, digest));
         let previous = run.writes.get(&key).map(|w| w.state.clone());
+        let outcome_unknown = matches!(previous, Some(WriteState::Sent)) || unsettled.is_some();
         match previous {
             Some(WriteState::Done { ok, outcome }) => {
                 recorder.emit(TurnEvent::ToolCallFinished {
@@ -1872,7 +1877,7 @@ impl Agent {
                     }))
                 };
             }
-            Some(WriteState::Sent) if !prepared.tool.idempotency_keys => {
+            None | Some(WriteState::Sent) if outcome_unknown && !prepared.tool.idempotency_keys => {
                 return Err(CallFailure {
                     kind: FailureKind::PossiblyExecuted,
                     status: None,
@@ -1904,6 +1909,9 @@ impl Agent {
                 state: WriteState::Sent,
             },
         );
+        conversation
+            .unsettled_writes
+            .insert(digest.to_string(), key.clone());
         if prepared.tool.idempotency_keys {
             prepared.idempotency_key = Some(key.clone());
         }
@@ -1930,6 +1938,9 @@ impl Agent {
             }
             Err(_) => None,
         };
+        if settled.is_some() {
+            conversation.unsettled_writes.remove(digest);
+        }
         if let (Some(state), Some(run)) = (settled, conversation.task.as_mut()) {
             run.writes.insert(
                 key,
