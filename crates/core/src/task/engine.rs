@@ -572,6 +572,16 @@ impl Agent {
             if let Some(reply) = self.possibly_made(conversation, text, recorder) {
                 return reply;
             }
+            // The change was made (the turn that made it may have died before saying so):
+            // "stopped" would be false.
+            if conversation
+                .task
+                .as_ref()
+                .is_some_and(TaskRun::has_completed_write)
+            {
+                self.end_task(conversation, "done", recorder);
+                return phrase(Phrase::AlreadyDone, lang).into();
+            }
             self.end_task(conversation, "cancelled", recorder);
             return phrase(Phrase::Stopped, lang).into();
         }
