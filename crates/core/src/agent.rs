@@ -561,17 +561,22 @@ impl Agent {
         }
     }
 
-    /// Saves the conversation; a failure is an event, not a crash.
+    /// Saves the conversation; a failure is an event, not a crash. Returns whether it was
+    /// saved.
     pub(crate) async fn checkpoint(
         &self,
         conversation: &Conversation,
         recorder: &mut Recorder<'_>,
-    ) {
-        if let Err(e) = self.store.save(conversation).await {
-            tracing::error!(error = %e, conversation = %conversation.id, "saving the conversation failed");
-            recorder.emit(TurnEvent::StoreFailed {
-                message: e.to_string(),
-            });
+    ) -> bool {
+        match self.store.save(conversation).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, conversation = %conversation.id, "saving the conversation failed");
+                recorder.emit(TurnEvent::StoreFailed {
+                    message: e.to_string(),
+                });
+                false
+            }
         }
     }
 

@@ -361,3 +361,70 @@ async fn never_mind_after_the_write_was_made_does_not_say_stopped() {
     assert!(conversation.task.is_none());
     assert_eq!(shop.effective_writes(), 1);
 }
+
+/// A store that refuses to save a conversation holding a write recorded as *sent*.
+#[derive(Default)]
+struct RefusesSentWrites(MemoryStore);
+
+#[async_trait::async_trait]
+impl ConversationStore for RefusesSentWrites {
+    async fn load(
+        &self,
+        id: &str,
+    ) -> Result<Option<Conversation>, switchboard_core::store::StoreError> {
+        self.0.load(id).await
+    }
+    async fn save(
+        &self,
+        conversation: &Conversation,
+    ) -> Result<(), switchboard_core::store::StoreError> {
+        let state = serde_json::to_string(conversation).unwrap();
+        if state.contains(r#""state":"sent""#) {
+            return Err(switchboard_core::store::StoreError::Backend(
+                "pool timed out".into(),
+            ));
+        }
+        self.0.save(conversation).await
+    }
+    async fn lock(
+        &self,
+        id: &str,
+    ) -> Result<switchboard_core::store::TurnLock, switchboard_core::store::StoreError> {
+        self.0.lock(id).await
+    }
+}
+
+/// Found by the crash harness (PostgreSQL pool exhaustion): the write was sent although
+/// saving it as *sent* had failed — a crash during the request would then leave no trace of
+/// it. Nothing goes out until the record is saved.
+#[tokio::test]
+async fn a_write_is_not_sent_when_it_cannot_be_recorded_as_sent_first() {
+    let shop = shop().await;
+    let config = config(
+        &std::fs::read_to_string(SHOP_YAML).unwrap(),
+        &vars(&shop.url(), &[]),
+    );
+    let mut agent = offline(config);
+    agent.store = Arc::new(RefusesSentWrites::default());
+    let identity = Identity::Verified {
+        email: VerifiedEmail::new("alice@example.com").unwrap(),
+        customer_id: None,
+    };
+    let mut conversation = Conversation::new("unrecorded", identity);
+    agent
+        .turn(
+            &mut conversation,
+            "cancel my order W1000002 because I ordered by mistake",
+            &Quiet,
+        )
+        .await;
+    let output = agent.turn(&mut conversation, "yes", &Quiet).await;
+    let cancels = shop
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/cancel"))
+        .count();
+    assert_eq!(cancels, 0, "nothing sent: {}", output.reply);
+    assert!(!output.reply.contains("is cancelled"), "{}", output.reply);
+    assert!(output.reply.contains("couldn't cancel"), "{}", output.reply);
+}

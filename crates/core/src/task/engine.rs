@@ -1917,7 +1917,20 @@ impl Agent {
         if prepared.tool.idempotency_keys {
             prepared.idempotency_key = Some(key.clone());
         }
-        self.checkpoint(conversation, recorder).await;
+        // A write goes out only once it is durably recorded as sent: otherwise a crash during
+        // the request would leave no trace of it, and a "never mind" after the restart would
+        // say "stopped" for a change the API may have made.
+        if !self.checkpoint(conversation, recorder).await && previous.is_none() {
+            if let Some(run) = conversation.task.as_mut() {
+                run.writes.remove(&key);
+                run.confirmed.push(digest.to_string());
+            }
+            return Err(CallFailure {
+                kind: FailureKind::Unreachable,
+                status: None,
+                message: "nothing was sent: the change could not be recorded first (the conversation store failed)".into(),
+            });
+        }
         let result = self
             .execute(conversation, call_id, &prepared, recorder)
             .await;
