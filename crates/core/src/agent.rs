@@ -285,6 +285,9 @@ pub struct TurnOutput {
     pub events: Vec<TurnEvent>,
     /// Where the turn's time went.
     pub timing: TurnTiming,
+    /// Whether the conversation, with this turn, was saved: an answer not saved must not be
+    /// given as if it were (the client sends the message again).
+    pub saved: bool,
 }
 
 /// Where a turn's time went: Switchboard's own share is `total_us - waiting_us` (the store is
@@ -550,8 +553,9 @@ impl Agent {
             let excess = conversation.turns.len() - KEPT_TURNS;
             conversation.turns.drain(..excess);
         }
-        self.checkpoint(conversation, &mut recorder).await;
+        let saved = self.checkpoint(conversation, &mut recorder).await;
         TurnOutput {
+            saved,
             reply,
             events: recorder.events,
             timing: TurnTiming {
