@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::rng::Rng;
-use crate::verdict::{CustomerRecord, claim_of};
+use crate::verdict::{CustomerRecord, claim_of, claim_order};
 
 /// Which kind of task the customer runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,7 +182,9 @@ impl Customer {
             record.answered_turns += 1;
             let text = reply["reply"].as_str().unwrap_or("");
             if let Some(claim) = claim_of(text) {
-                record.claims.push((current.clone(), claim));
+                record
+                    .claims
+                    .push((claim_order(text, &claim, &current), claim));
             }
             if reply["handoff"] == true {
                 record.finished = true;

@@ -331,8 +331,7 @@ fn stored_view(body: &Value) -> StoredConversation {
                 order = o;
             }
         } else if let Some(claim) = claim_of(content) {
-            let about = crate::model::order_in(content).unwrap_or_else(|| order.clone());
-            claims.push((about, claim));
+            claims.push((verdict::claim_order(content, &claim, &order), claim));
         }
     }
     let sent_unresolved = body["task"]["writes"].as_object().map_or(0, |writes| {

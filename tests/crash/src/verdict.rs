@@ -17,6 +17,20 @@ pub enum Claim {
     MayBeMade,
 }
 
+/// The order of a claim that names none and may be about any of the conversation's orders
+/// ("That's already done" after a correction is about the order held before it).
+pub const ANY_ORDER: &str = "*";
+
+/// The order a claim in `reply` is about: the one it names; for a "done" that names none,
+/// any of the conversation's; otherwise the one the customer is talking about.
+pub fn claim_order(reply: &str, claim: &Claim, current: &str) -> String {
+    match crate::model::order_in(reply) {
+        Some(order) => order,
+        None if *claim == Claim::Done => ANY_ORDER.into(),
+        None => current.into(),
+    }
+}
+
 /// Reads what a reply claims, if anything.
 pub fn claim_of(reply: &str) -> Option<Claim> {
     let lower = reply.to_lowercase();
@@ -175,7 +189,16 @@ pub fn judge(
         let claims: Vec<&(String, Claim)> =
             customer.claims.iter().chain(store.claims.iter()).collect();
         for (order, claim) in claims.iter().copied() {
-            let effective = backend.get(order).map_or(0, |o| o.effective);
+            let effective = if order == ANY_ORDER {
+                customer
+                    .orders
+                    .iter()
+                    .map(|o| backend.get(o).map_or(0, |o| o.effective))
+                    .max()
+                    .unwrap_or(0)
+            } else {
+                backend.get(order).map_or(0, |o| o.effective)
+            };
             match claim {
                 Claim::Done if effective == 0 => {
                     figures.false_done += 1;
@@ -198,9 +221,9 @@ pub fn judge(
             let Some(seen) = backend.get(order).filter(|o| o.requests > 0) else {
                 continue;
             };
-            let told = claims
-                .iter()
-                .any(|(o, c)| o == order && matches!(c, Claim::Done | Claim::MayBeMade));
+            let told = claims.iter().any(|(o, c)| {
+                (o == order || o == ANY_ORDER) && matches!(c, Claim::Done | Claim::MayBeMade)
+            });
             if !told && !store.handed_off {
                 figures.unresolved += 1;
                 violations.push(format!(
@@ -387,5 +410,39 @@ mod tests {
             Some(Claim::MayBeMade)
         );
         assert_eq!(claim_of("Why are you cancelling?"), None);
+        assert_eq!(
+            claim_order(
+                "Done — order W1000002 is cancelled.",
+                &Claim::Done,
+                "W1000003"
+            ),
+            "W1000002"
+        );
+        assert_eq!(
+            claim_order("That's already done.", &Claim::Done, "W1000003"),
+            ANY_ORDER
+        );
+        assert_eq!(
+            claim_order("OK, I've stopped that.", &Claim::NotDone, "W1000003"),
+            "W1000003"
+        );
+    }
+
+    #[test]
+    fn already_done_after_a_correction_is_about_the_order_held_before() {
+        // W1000001 was cancelled; the customer corrected to W1000002 and heard "already done".
+        let mut c = customer("c1", "W1000002", vec![]);
+        c.orders.insert("W1000001".into());
+        c.claims.push((ANY_ORDER.into(), Claim::Done));
+        let stored = BTreeMap::from([("c1".to_string(), stored(false, 0))]);
+        let backend = BTreeMap::from([
+            ("W1000001".to_string(), order(1, 1)),
+            ("W1000002".to_string(), BackendOrder::default()),
+        ]);
+        let v = judge(&[c.clone()], &stored, &backend);
+        assert!(v.passed(), "{:?}", v.violations);
+        // Nothing applied at all: "already done" is false.
+        let backend = BTreeMap::from([("W1000001".to_string(), BackendOrder::default())]);
+        assert!(!judge(&[c], &stored, &backend).passed());
     }
 }
