@@ -291,6 +291,9 @@ pub struct TurnOutput {
     pub events: Vec<TurnEvent>,
     /// Where the turn's time went.
     pub timing: TurnTiming,
+    /// Whether the conversation, with this turn, was saved: an answer not saved must not be
+    /// given as if it were (the client sends the message again).
+    pub saved: bool,
 }
 
 /// Where a turn's time went: Switchboard's own share is `total_us - waiting_us` (the store is
@@ -556,8 +559,9 @@ impl Agent {
             let excess = conversation.turns.len() - KEPT_TURNS;
             conversation.turns.drain(..excess);
         }
-        self.checkpoint(conversation, &mut recorder).await;
+        let saved = self.checkpoint(conversation, &mut recorder).await;
         TurnOutput {
+            saved,
             reply,
             events: recorder.events,
             timing: TurnTiming {
@@ -567,17 +571,22 @@ impl Agent {
         }
     }
 
-    /// Saves the conversation; a failure is an event, not a crash.
+    /// Saves the conversation; a failure is an event, not a crash. Returns whether it was
+    /// saved.
     pub(crate) async fn checkpoint(
         &self,
         conversation: &Conversation,
         recorder: &mut Recorder<'_>,
-    ) {
-        if let Err(e) = self.store.save(conversation).await {
-            tracing::error!(error = %e, conversation = %conversation.id, "saving the conversation failed");
-            recorder.emit(TurnEvent::StoreFailed {
-                message: e.to_string(),
-            });
+    ) -> bool {
+        match self.store.save(conversation).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, conversation = %conversation.id, "saving the conversation failed");
+                recorder.emit(TurnEvent::StoreFailed {
+                    message: e.to_string(),
+                });
+                false
+            }
         }
     }
 

@@ -363,6 +363,14 @@ async fn locked_turn(
         .ok_or_else(|| ApiError::agent_not_found(&conversation.agent))?;
     let started = Instant::now();
     let output = agent.turn(&mut conversation, text, &publishing).await;
+    // An answer the store does not have is not given: the client sends the message again
+    // and the turn runs again from what was saved (a write saved as sent goes out again with
+    // its key, never under a new one).
+    if !output.saved {
+        return Err(ApiError::store(format!(
+            "conversation {id}: the turn could not be saved"
+        )));
+    }
     state.metrics.turn(
         &conversation.agent,
         |tool| agent.config.tool(tool).is_some(),

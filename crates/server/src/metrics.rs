@@ -262,6 +262,7 @@ mod tests {
             reply: "ok".into(),
             events,
             timing: TurnTiming::default(),
+            saved: true,
         };
         metrics.turn(
             "shop",

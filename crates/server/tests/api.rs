@@ -51,6 +51,10 @@ fn shop_yaml() -> String {
 }
 
 async fn spawn_app_with(limits: Limits) -> App {
+    spawn_app_on(limits, Arc::new(MemoryStore::default())).await
+}
+
+async fn spawn_app_on(limits: Limits, store: Arc<dyn ConversationStore>) -> App {
     let shop = shop_demo::start(CANARY).await.unwrap();
     let dir =
         std::env::temp_dir().join(format!("switchboard-server-test-{}", uuid::Uuid::new_v4()));
@@ -72,7 +76,6 @@ async fn spawn_app_with(limits: Limits) -> App {
         limits,
         demo_signing: false,
     };
-    let store: Arc<dyn ConversationStore> = Arc::new(MemoryStore::default());
     let state = AppState::new(options, store).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -1352,4 +1355,64 @@ async fn an_agents_inspector_key_opens_its_operator_view_and_nothing_more() {
         .await
         .unwrap();
     assert_eq!(config.status(), 401);
+}
+
+/// A store that keeps new conversations but fails to save any turn.
+#[derive(Default)]
+struct FailsTurnSaves(MemoryStore);
+
+#[async_trait::async_trait]
+impl ConversationStore for FailsTurnSaves {
+    async fn load(
+        &self,
+        id: &str,
+    ) -> Result<Option<switchboard_core::agent::Conversation>, switchboard_core::store::StoreError>
+    {
+        self.0.load(id).await
+    }
+    async fn save(
+        &self,
+        conversation: &switchboard_core::agent::Conversation,
+    ) -> Result<(), switchboard_core::store::StoreError> {
+        if conversation.messages.is_empty() {
+            return self.0.save(conversation).await;
+        }
+        Err(switchboard_core::store::StoreError::Backend(
+            "pool timed out".into(),
+        ))
+    }
+    async fn lock(
+        &self,
+        id: &str,
+    ) -> Result<switchboard_core::store::TurnLock, switchboard_core::store::StoreError> {
+        self.0.lock(id).await
+    }
+}
+
+/// Found by the crash harness (PostgreSQL pool exhaustion): a turn whose save failed was
+/// answered 200 as if stored; after a restart the conversation had lost it. Now the client
+/// gets 503 store_unavailable and sends the message again.
+#[tokio::test]
+async fn a_turn_the_store_could_not_save_is_not_answered_as_done() {
+    let app = spawn_app_on(Limits::default(), Arc::new(FailsTurnSaves::default())).await;
+    let created: Value = app
+        .client
+        .post(format!("{}/v1/conversations", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let response = app
+        .client
+        .post(format!("{}/v1/conversations/{id}/messages", app.url))
+        .json(&serde_json::json!({"text": "Where is my order W1000001?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "store_unavailable");
 }

@@ -36,21 +36,35 @@ fn pool_options() -> PgPoolOptions {
         })
 }
 
+/// Connections in the store's pool.
+const POOL_SIZE: u32 = 16;
+
+/// Turns that may hold their conversation's lock at once, on this node. A turn holds a
+/// connection for its lock and needs a second one for each load and save; were every
+/// connection a lock, each turn would wait for a connection only another waiting turn could
+/// free (until the acquire timeout). Capped at half the pool, a lock holder always finds a
+/// connection for its queries; the turns over the cap wait their turn here, holding nothing.
+const TURN_LOCKS: usize = POOL_SIZE as usize / 2;
+
 /// Conversations in PostgreSQL.
 pub struct PostgresStore {
     pool: PgPool,
+    turn_locks: Arc<tokio::sync::Semaphore>,
 }
 
 impl PostgresStore {
     /// Connects and applies pending migrations (one process at a time).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let pool = pool_options()
-            .max_connections(16)
+            .max_connections(POOL_SIZE)
             .acquire_timeout(std::time::Duration::from_secs(10))
             .connect(url)
             .await
             .map_err(backend)?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            turn_locks: Arc::new(tokio::sync::Semaphore::new(TURN_LOCKS)),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -135,14 +149,21 @@ impl ConversationStore for PostgresStore {
     }
 
     async fn lock(&self, id: &str) -> Result<TurnLock, StoreError> {
-        // Held until the transaction ends: dropping the guard rolls it back and releases it.
+        let slot = self
+            .turn_locks
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        // Held until the transaction ends: dropping the guard rolls it back and releases it
+        // (then the slot).
         let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        Ok(TurnLock::new(tx))
+        Ok(TurnLock::new((tx, slot)))
     }
 }
 

@@ -239,6 +239,39 @@ async fn postgres_passes_the_store_suite() {
     assert!(again.load("a").await.unwrap().is_some());
 }
 
+/// Found by the crash harness: with more turns at once than the pool has connections, every
+/// connection held a turn lock and every lock holder waited for a second connection to load
+/// its conversation, until the 10 s acquire timeout failed them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_runs_more_concurrent_turns_than_its_pool_has_connections() {
+    let Some((url, _guard)) = fresh_postgres().await else {
+        return;
+    };
+    let store = switchboard_store::open(&url).await.unwrap();
+    let mut turns = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let store = store.clone();
+        turns.spawn(async move {
+            let id = format!("busy-{i}");
+            let _lock = store.lock(&id).await.unwrap();
+            // The turn's work happens while the lock is held (a model or an API call).
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let loaded = store.load(&id).await.unwrap();
+            let conversation =
+                loaded.unwrap_or_else(|| Conversation::new(&id, Identity::Anonymous));
+            store.save(&conversation).await.unwrap();
+        });
+    }
+    let all = async {
+        while let Some(turn) = turns.join_next().await {
+            turn.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(8), all)
+        .await
+        .expect("the turns finish long before the pool's acquire timeout");
+}
+
 #[tokio::test]
 async fn postgres_events_reach_every_node_in_order_even_when_equal() {
     let Some((url, _guard)) = fresh_postgres().await else {

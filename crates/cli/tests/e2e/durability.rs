@@ -250,3 +250,181 @@ async fn without_idempotency_keys_an_interrupted_write_is_handed_off_not_guessed
             .all(|r| !r.headers.contains_key("idempotency-key"))
     );
 }
+
+/// In a model-driven task, "never mind" after a crash while the confirmed write was in
+/// flight: the change may already have been made, and a person checks.
+#[tokio::test]
+async fn never_mind_after_a_crash_mid_write_in_an_instruction_task_says_it_may_be_made() {
+    let shop = shop().await;
+    let yaml = format!(
+        "{}  - name: guided_cancel
+    description: Cancel an order, guided by the model.
+    access: verified
+    instructions:
+      - Look the order up with {{{{my_order}}}}.
+      - If it is pending, cancel it with {{{{submit_cancellation}}}}; otherwise {{{{handover}}}}.
+",
+        std::fs::read_to_string(SHOP_YAML).unwrap()
+    );
+    let config = config(&yaml, &vars(&shop.url(), &[]));
+    let cancel = serde_json::json!({"order_id": "W1000002", "reason": "other"});
+    let model = ScriptedModel::new(vec![
+        call("start_task", serde_json::json!({"task": "guided_cancel"})),
+        call("submit_cancellation", cancel.clone()),
+        // "yes": the write goes out, and the process dies while the shop holds it.
+        call("submit_cancellation", cancel.clone()),
+    ]);
+    let store = Arc::new(MemoryStore::default());
+    let mut agent = agent(config, model);
+    agent.store = store.clone();
+    let agent = Arc::new(agent);
+    let identity = Identity::Verified {
+        email: VerifiedEmail::new("alice@example.com").unwrap(),
+        customer_id: None,
+    };
+    let mut conversation = Conversation::new("guided-crash", identity);
+    let asked = agent
+        .turn(&mut conversation, "cancel W1000002 for me", &Quiet)
+        .await;
+    assert!(
+        asked.reply.starts_with("Just to confirm"),
+        "{}",
+        asked.reply
+    );
+
+    let reached = shop.stall_next_write();
+    let running = {
+        let agent = agent.clone();
+        let mut conversation = conversation.clone();
+        tokio::spawn(async move { agent.turn(&mut conversation, "yes", &Quiet).await })
+    };
+    tokio::time::timeout(Duration::from_secs(30), reached)
+        .await
+        .unwrap()
+        .unwrap();
+    running.abort();
+    assert_eq!(shop.effective_writes(), 1);
+
+    let mut resumed = store.load("guided-crash").await.unwrap().unwrap();
+    let output = agent.turn(&mut resumed, "never mind", &Quiet).await;
+    assert!(
+        output.reply.contains("may already have been made"),
+        "{}",
+        output.reply
+    );
+    assert!(!output.reply.contains("stopped"), "{}", output.reply);
+    assert!(resumed.handoff.is_some(), "a person checks the write");
+}
+
+/// Found by the crash harness: killed after the write was done (and saved as done) but before
+/// the turn ended, the task was still active on restart, and "never mind" answered "OK, I've
+/// stopped that." for an order the shop had cancelled. The same state arises without a crash
+/// when a model does not finish the task after the write.
+#[tokio::test]
+async fn never_mind_after_the_write_was_made_does_not_say_stopped() {
+    let shop = shop().await;
+    let yaml = format!(
+        "{}  - name: guided_cancel
+    description: Cancel an order, guided by the model.
+    access: verified
+    instructions:
+      - Cancel it with {{{{submit_cancellation}}}}.
+",
+        std::fs::read_to_string(SHOP_YAML).unwrap()
+    );
+    let config = config(&yaml, &vars(&shop.url(), &[]));
+    let cancel = serde_json::json!({"order_id": "W1000002", "reason": "other"});
+    let model = ScriptedModel::new(vec![
+        call("start_task", serde_json::json!({"task": "guided_cancel"})),
+        call("submit_cancellation", cancel.clone()),
+        // "yes": the write is made; the turn ends with the task still active (as when the
+        // process dies right after saving the write as done).
+        call("submit_cancellation", cancel.clone()),
+        say("One moment."),
+    ]);
+    let agent = agent(config, model);
+    let identity = Identity::Verified {
+        email: VerifiedEmail::new("alice@example.com").unwrap(),
+        customer_id: None,
+    };
+    let mut conversation = Conversation::new("made-then-never-mind", identity);
+    agent
+        .turn(&mut conversation, "cancel W1000002 for me", &Quiet)
+        .await;
+    agent.turn(&mut conversation, "yes", &Quiet).await;
+    assert_eq!(shop.effective_writes(), 1);
+    assert!(conversation.task.is_some(), "the task is still active");
+
+    let output = agent.turn(&mut conversation, "never mind", &Quiet).await;
+    assert!(!output.reply.contains("stopped"), "{}", output.reply);
+    assert!(output.reply.contains("already done"), "{}", output.reply);
+    assert!(conversation.task.is_none());
+    assert_eq!(shop.effective_writes(), 1);
+}
+
+/// A store that refuses to save a conversation holding a write recorded as *sent*.
+#[derive(Default)]
+struct RefusesSentWrites(MemoryStore);
+
+#[async_trait::async_trait]
+impl ConversationStore for RefusesSentWrites {
+    async fn load(
+        &self,
+        id: &str,
+    ) -> Result<Option<Conversation>, switchboard_core::store::StoreError> {
+        self.0.load(id).await
+    }
+    async fn save(
+        &self,
+        conversation: &Conversation,
+    ) -> Result<(), switchboard_core::store::StoreError> {
+        let state = serde_json::to_string(conversation).unwrap();
+        if state.contains(r#""state":"sent""#) {
+            return Err(switchboard_core::store::StoreError::Backend(
+                "pool timed out".into(),
+            ));
+        }
+        self.0.save(conversation).await
+    }
+    async fn lock(
+        &self,
+        id: &str,
+    ) -> Result<switchboard_core::store::TurnLock, switchboard_core::store::StoreError> {
+        self.0.lock(id).await
+    }
+}
+
+/// Found by the crash harness (PostgreSQL pool exhaustion): the write was sent although
+/// saving it as *sent* had failed — a crash during the request would then leave no trace of
+/// it. Nothing goes out until the record is saved.
+#[tokio::test]
+async fn a_write_is_not_sent_when_it_cannot_be_recorded_as_sent_first() {
+    let shop = shop().await;
+    let config = config(
+        &std::fs::read_to_string(SHOP_YAML).unwrap(),
+        &vars(&shop.url(), &[]),
+    );
+    let mut agent = offline(config);
+    agent.store = Arc::new(RefusesSentWrites::default());
+    let identity = Identity::Verified {
+        email: VerifiedEmail::new("alice@example.com").unwrap(),
+        customer_id: None,
+    };
+    let mut conversation = Conversation::new("unrecorded", identity);
+    agent
+        .turn(
+            &mut conversation,
+            "cancel my order W1000002 because I ordered by mistake",
+            &Quiet,
+        )
+        .await;
+    let output = agent.turn(&mut conversation, "yes", &Quiet).await;
+    let cancels = shop
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/cancel"))
+        .count();
+    assert_eq!(cancels, 0, "nothing sent: {}", output.reply);
+    assert!(!output.reply.contains("is cancelled"), "{}", output.reply);
+    assert!(output.reply.contains("couldn't cancel"), "{}", output.reply);
+}

@@ -572,6 +572,16 @@ impl Agent {
             if let Some(reply) = self.possibly_made(conversation, text, recorder) {
                 return reply;
             }
+            // The change was made (the turn that made it may have died before saying so):
+            // "stopped" would be false.
+            if conversation
+                .task
+                .as_ref()
+                .is_some_and(TaskRun::has_completed_write)
+            {
+                self.end_task(conversation, "done", recorder);
+                return phrase(Phrase::AlreadyDone, lang).into();
+            }
             self.end_task(conversation, "cancelled", recorder);
             return phrase(Phrase::Stopped, lang).into();
         }
@@ -1915,7 +1925,20 @@ impl Agent {
         if prepared.tool.idempotency_keys {
             prepared.idempotency_key = Some(key.clone());
         }
-        self.checkpoint(conversation, recorder).await;
+        // A write goes out only once it is durably recorded as sent: otherwise a crash during
+        // the request would leave no trace of it, and a "never mind" after the restart would
+        // say "stopped" for a change the API may have made.
+        if !self.checkpoint(conversation, recorder).await && previous.is_none() {
+            if let Some(run) = conversation.task.as_mut() {
+                run.writes.remove(&key);
+                run.confirmed.push(digest.to_string());
+            }
+            return Err(CallFailure {
+                kind: FailureKind::Unreachable,
+                status: None,
+                message: "nothing was sent: the change could not be recorded first (the conversation store failed)".into(),
+            });
+        }
         let result = self
             .execute(conversation, call_id, &prepared, recorder)
             .await;
